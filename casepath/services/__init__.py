@@ -1,0 +1,1 @@
+"""Use-cases: one public function per unit of work (lock, load, act, save, audit, commit)."""

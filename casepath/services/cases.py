@@ -1,0 +1,134 @@
+"""Use-cases on cases: start a referral, read a case, raise an event on it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casepath.domain.calendar import local_date
+from casepath.domain.errors import Conflict, InvalidForm, NotFound
+from casepath.domain.upn import upn_is_valid
+from casepath.services import access
+from casepath.services.core import Casepath
+from casepath.services.runtime import CaseRun
+from casepath.services.staff import Actor, get_staff, require_role
+from casepath.services.views import case_view
+from casepath.store import models
+
+REFERRERS = ("front_door", "practice_supervisor", "business_support")
+CASE_EVENTS = {
+    "child_protection_concern": "strategy_requested",
+    "pre_proceedings": "pre_proceedings",
+}
+
+
+def lock_case(app: Casepath, session: Session, case_id: str, la_id: int) -> models.Case:
+    """Load a case for change, locking its row on PostgreSQL; the version counter guards SQLite."""
+    query = select(models.Case).where(models.Case.id == case_id, models.Case.la_id == la_id)
+    if app.db.is_postgres:
+        query = query.with_for_update()
+    case = session.scalars(query).first()
+    if case is None:
+        raise NotFound("There is no such case, or you may not see it.")
+    return case
+
+
+def start_referral(app: Casepath, actor: Actor, body: dict[str, Any]) -> dict[str, str]:
+    """A referral reaches the front door: record the child (or find them) and open a case."""
+    require_role(actor, *REFERRERS)
+    with app.db.transaction() as session:
+        now = app.now(session)
+        child = _child_for(session, actor, body, now)
+        received_at: datetime = body.get("received_at") or now
+        if received_at > now:
+            raise InvalidForm("The referral cannot be received in the future.",
+                              errors={"received_at": ["Date received must be today or in the past"]})
+        _refuse_second_open_episode(session, child.id)
+        version = app.latest_version(session, actor.la_id)
+        referrer = get_staff(session, actor.username, actor.la_id)
+        case = models.Case(id=str(uuid.uuid4()), la_id=actor.la_id, child_id=child.id, process_version_id=version.id,
+                           status="open", phase="referral", received_at=received_at, created_at=now, updated_at=now,
+                           people={"team": referrer.team, "involved": [actor.username]})
+        session.add(case)
+        session.flush()
+        run = CaseRun(app, session, case, now)
+        run.record("case_opened", actor.username, {
+            "child_id": child.id, "received_at": received_at.isoformat(),
+            "received_on": local_date(received_at).isoformat(), "source": body["source"],
+            "concerns": body.get("concerns", ""), "process_version": version.version})
+        start = [p for p, info in version.diagrams.processes.items() if info.start_message is None]
+        for process_id in start:
+            run.start_process(process_id, actor.username)
+        run.sync()
+        return {"case_id": case.id, "child_id": child.id}
+
+
+def _child_for(session: Session, actor: Actor, body: dict[str, Any], now: datetime) -> models.Child:
+    if body.get("child_id"):
+        child = session.get(models.Child, body["child_id"])
+        if child is None or child.la_id != actor.la_id:
+            raise NotFound("There is no such child in this local authority.")
+        return child
+    data = body.get("child")
+    if not data:
+        raise InvalidForm("Give the child's details, or the id of a child already known.",
+                          errors={"child": ["Enter the child's details"]})
+    upn = data.get("upn")
+    if upn and not upn_is_valid(upn):
+        raise InvalidForm("The UPN is not valid: check the letter and 12 digits.",
+                          errors={"child.upn": ["Enter a UPN in the correct format, like A123456789012"]})
+    if not data.get("date_of_birth") and not data.get("expected_date_of_birth"):
+        raise InvalidForm("Give the child's date of birth, or the expected date for an unborn child.",
+                          errors={"child.date_of_birth": ["Enter a date of birth or an expected date of birth"]})
+    if upn:
+        known = session.scalars(select(models.Child).where(models.Child.la_id == actor.la_id,
+                                                           models.Child.upn == upn)).first()
+        if known is not None:
+            return known
+    child = models.Child(id=str(uuid.uuid4()), la_id=actor.la_id, first_name=data["first_name"],
+                         last_name=data["last_name"], date_of_birth=data.get("date_of_birth"),
+                         expected_date_of_birth=data.get("expected_date_of_birth"), sex=data["sex"],
+                         ethnicity=data["ethnicity"], disabilities=list(data.get("disabilities") or ["NONE"]),
+                         upn=upn, created_at=now)
+    session.add(child)
+    session.flush()
+    return child
+
+
+def _refuse_second_open_episode(session: Session, child_id: str) -> None:
+    query = select(models.Case.id).where(models.Case.child_id == child_id, models.Case.status == "open")
+    if session.scalars(query).first():
+        raise Conflict("This child already has an open case: add the new concerns to it, or close it first "
+                       "(the census allows one open episode per child).")
+
+
+def get_case(app: Casepath, actor: Actor, case_id: str) -> dict[str, Any]:
+    with app.db.transaction() as session:
+        case = session.get(models.Case, case_id)
+        access.require_case_visible(session, actor, case)
+        assert case is not None
+        access.log_view(session, actor, case, "case", app.now(session))
+        return case_view(app, session, case)
+
+
+def raise_case_event(app: Casepath, actor: Actor, case_id: str, name: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A significant-harm concern or pre-proceedings, raised on an open case at any time."""
+    if name not in CASE_EVENTS:
+        raise InvalidForm(f"Unknown event {name!r}.", errors={"name": [f"Choose one of {', '.join(CASE_EVENTS)}"]})
+    with app.db.transaction() as session:
+        now = app.now(session)
+        case = lock_case(app, session, case_id, actor.la_id)
+        access.require_case_visible(session, actor, case)
+        access.check_may_raise(session, actor, case, name)
+        if case.status != "open":
+            raise Conflict("The case is closed. Start a new referral if there are new concerns.")
+        run = CaseRun(app, session, case, now)
+        run.record("case_event", actor.username, {"name": name, "data": data})
+        run.follow_message(CASE_EVENTS[name], actor.username)
+        run.sync()
+        case.updated_at = now
+        return case_view(app, session, case)

@@ -1,0 +1,201 @@
+"""Driving one case through its process instances inside a unit of work.
+
+A case runs as linked process instances (one per phase). After every step: follow the messages
+the finished phases threw (start the next phase, escalate an overdue step, close the case),
+derive the human tasks from the engine, record the events, and save each touched instance.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casepath.domain.calendar import end_of_day, local_date
+from casepath.domain.deadlines import due_for_step
+from casepath.domain.events import Event
+from casepath.domain.people import HELD_BY, CaseTeam
+from casepath.engine.runner import SERIALIZER_VERSION, Instance, Message, RunContext
+from casepath.services import records
+from casepath.services.core import Casepath
+from casepath.store import models
+
+NOT_PHASES = ("overdue", "pre_proceedings")
+OPEN = ("ready", "claimed")
+
+
+@dataclass
+class _Loaded:
+    row: models.Instance
+    engine: Instance
+
+
+class CaseRun:
+    """One unit of work on one case (the caller has locked the case row)."""
+
+    def __init__(self, app: Casepath, session: Session, case: models.Case, now: datetime) -> None:
+        self.app, self.session, self.case, self.now = app, session, case, now
+        self.version = app.version(session, case.process_version_id)
+        self.protocol = app.protocol(session, case.la_id)
+        self.calendar = app.calendar(self.protocol)
+        rows = records.list_events(session, case.id)
+        self.events: list[Event] = [records.to_domain(r) for r in rows]
+        self._last = rows[-1] if rows else None
+        self._loaded: dict[str, _Loaded] = {}
+
+    @property
+    def today(self) -> date:
+        return local_date(self.now)
+
+    @property
+    def team(self) -> CaseTeam:
+        return CaseTeam.from_dict(self.case.people)
+
+    def record(self, name: str, actor: str | None, data: dict[str, Any]) -> Event:
+        self._last = records.append(self.session, self.case.id, self.case.la_id, name, actor, data, self.now,
+                                    after=self._last)
+        event = records.to_domain(self._last)
+        self.events.append(event)
+        return event
+
+    def context(self) -> RunContext:
+        return RunContext(now=self.now, case_id=self.case.id, deadline=self._deadline, handlers=self.app.handlers)
+
+    def _deadline(self, step: str) -> datetime | None:
+        due = due_for_step(step, self.events, self.calendar, self.protocol)
+        return end_of_day(due.due_on) if due else None
+
+    def instance(self, instance_id: str) -> Instance:
+        if instance_id not in self._loaded:
+            row = self.session.get(models.Instance, instance_id)
+            assert row is not None and row.case_id == self.case.id
+            self._loaded[instance_id] = _Loaded(row, Instance.load(self.version.diagrams, row.state))
+        return self._loaded[instance_id].engine
+
+    def active_instances(self) -> list[models.Instance]:
+        query = select(models.Instance).where(models.Instance.case_id == self.case.id,
+                                              models.Instance.status == "active")
+        return list(self.session.scalars(query))
+
+    def phase_data(self) -> dict[str, Any]:
+        team = self.team
+        return {"lead_practitioner_allocated": bool(team.lead_practitioner),
+                "lead_practitioner": team.lead_practitioner, "lead_social_worker": team.lead_social_worker,
+                "chair": team.chair, "received_on": local_date(self.case.received_at).isoformat()}
+
+    def start_process(self, process_id: str, actor: str | None, extra: dict[str, Any] | None = None) -> None:
+        """Start a phase on this case, ending the phases its start event says it replaces."""
+        info = self.version.diagrams.processes[process_id]
+        for row in self.active_instances():
+            if row.process_id in info.cancels:
+                self.cancel_instance(row, f"{process_id} started", actor)
+        engine = Instance.start(self.version.diagrams, process_id, {**self.phase_data(), **(extra or {})},
+                                self.context())
+        row = models.Instance(id=str(uuid.uuid4()), case_id=self.case.id, process_id=process_id, state="",
+                              serializer_version=SERIALIZER_VERSION, status="active", started_at=self.now,
+                              updated_at=self.now)
+        self.session.add(row)
+        self._loaded[row.id] = _Loaded(row, engine)
+        if process_id not in NOT_PHASES:
+            self.case.phase = process_id
+        self.record("phase_started", actor, {"process": process_id, "instance_id": row.id})
+        self.follow(engine.messages_pending(), actor)
+
+    def cancel_instance(self, row: models.Instance, reason: str, actor: str | None) -> None:
+        row.status = "cancelled"
+        row.next_timer_at = None
+        row.updated_at = self.now
+        self._loaded.pop(row.id, None)
+        for task in self.open_tasks(row.id):
+            self.cancel_task(task, reason, actor)
+
+    def open_tasks(self, instance_id: str | None = None) -> list[models.Task]:
+        query = select(models.Task).where(models.Task.case_id == self.case.id, models.Task.state.in_(OPEN))
+        if instance_id:
+            query = query.where(models.Task.instance_id == instance_id)
+        return list(self.session.scalars(query))
+
+    def cancel_task(self, task: models.Task, reason: str, actor: str | None) -> None:
+        task.state = "cancelled"
+        self.record("task_cancelled", actor, {"task_id": task.id, "step": task.step, "reason": reason})
+
+    def follow(self, messages: list[Message], actor: str | None) -> None:
+        """What the finished parts of the pathway asked for."""
+        for message in messages:
+            if self.case.status == "closed":
+                return
+            if message.name == "case_closed":
+                self.close(message.payload, actor)
+            elif message.name == "step_overdue":
+                self.escalate(message.payload)
+            else:
+                for process_id in self.version.diagrams.starting_on(message.name):
+                    self.start_process(process_id, actor)
+
+    def follow_message(self, name: str, actor: str | None) -> None:
+        """A message raised from outside the diagrams (a case event)."""
+        self.follow([Message(name, {})], actor)
+
+    def escalate(self, payload: dict[str, Any]) -> None:
+        task = self.session.get(models.Task, str(payload.get("overdue_task_id")))
+        if task is None or task.state not in OPEN or task.escalated_at is not None:
+            return
+        task.escalated_at = self.now
+        self.record("task_overdue", None, {"task_id": task.id, "step": task.step, "due_on": task.due_on,
+                                           "rule": task.rule, "assignee": task.assignee})
+        for process_id in self.version.diagrams.starting_on("step_overdue"):
+            self.start_process(process_id, None, {"overdue_step": task.step, "overdue_task_id": task.id,
+                                                  "overdue_due_on": str(task.due_on), "overdue_assignee": task.assignee})
+
+    def close(self, payload: dict[str, Any], actor: str | None) -> None:
+        closed_on = str(payload.get("closed_on") or self.today.isoformat())
+        reason = str(payload.get("closure_reason") or payload.get("reason") or "")
+        self.case.status, self.case.phase = "closed", "closed"
+        self.case.closed_on, self.case.closure_reason = date.fromisoformat(closed_on), reason[:8] or None
+        self.record("case_closed", actor, {"closed_on": closed_on, "reason": reason})
+        for row in self.active_instances():
+            if row.id not in self._loaded or not self._loaded[row.id].engine.completed:
+                self.cancel_instance(row, "case closed", actor)
+
+    def sync(self) -> None:
+        """Derive the human tasks from every touched instance and save the instances."""
+        for loaded in list(self._loaded.values()):
+            if loaded.row.status != "active":
+                continue
+            self._sync_tasks(loaded)
+            loaded.row.state = loaded.engine.dump()
+            loaded.row.serializer_version = SERIALIZER_VERSION
+            loaded.row.next_timer_at = loaded.engine.next_timer()
+            loaded.row.status = "completed" if loaded.engine.completed else "active"
+            loaded.row.updated_at = self.now
+
+    def _sync_tasks(self, loaded: _Loaded) -> None:
+        ready = {t.id: t for t in loaded.engine.ready_tasks()}
+        for task in self.open_tasks(loaded.row.id):
+            if task.id not in ready:
+                self.cancel_task(task, "no longer part of the pathway", None)
+        existing = set(self.session.scalars(select(models.Task.id).where(models.Task.id.in_(list(ready)))))
+        for task_id, view in ready.items():
+            if task_id not in existing:
+                self.create_task(loaded.row, view.id, view.step, view.name, view.lane, view.form_key, view.data)
+
+    def create_task(self, instance: models.Instance, task_id: str, step: str, name: str, lane: str | None,
+                    form_key: str | None, data: dict[str, Any]) -> models.Task:
+        due = due_for_step(step, self.events, self.calendar, self.protocol)
+        holder_key = HELD_BY.get(step)
+        assignee = self.case.people.get(holder_key) if holder_key else None
+        task = models.Task(id=task_id, case_id=self.case.id, instance_id=instance.id, la_id=self.case.la_id,
+                           step=step, name=name, role=lane, form_key=form_key or step,
+                           state="claimed" if assignee else "ready", assignee=assignee,
+                           team=self.case.people.get("team"), due_on=due.due_on if due else None,
+                           rule=due.rule if due else None, created_at=self.now,
+                           data={k: data[k] for k in ("overdue_step", "overdue_task_id", "overdue_due_on") if k in data})
+        self.session.add(task)
+        self.session.flush()
+        self.record("task_created", None, {"task_id": task_id, "step": step, "role": lane, "assignee": assignee,
+                                           "due_on": task.due_on, "rule": task.rule})
+        return task

@@ -1,0 +1,230 @@
+"""Use-cases on human tasks: read, claim, unclaim, assign, save a draft, complete; the inbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from casepath.domain.calendar import local_date
+from casepath.domain.errors import (AlreadyClaimed, CasepathError, DelayReasonRequired, Forbidden, InvalidForm,
+                                    NotFound, TaskNotReady)
+from casepath.domain.events import Event
+from casepath.domain.forms import validate_submission
+from casepath.domain.people import ALSO_ALLOWED, APPROVES, Person, after_step, check_lead_practitioner, check_may_do
+from casepath.engine.runner import EngineError
+from casepath.services import access, steps
+from casepath.services.cases import lock_case
+from casepath.services.core import Casepath
+from casepath.services.runtime import OPEN, CaseRun
+from casepath.services.staff import Actor, get_staff, line_managers, person_of
+from casepath.services.views import case_tasks, case_view, task_view
+from casepath.store import models
+
+PAGE_MAX = 200
+
+
+def _task(session: Session, actor: Actor, task_id: str) -> models.Task:
+    task = session.get(models.Task, task_id)
+    if task is None or task.la_id != actor.la_id:
+        raise NotFound("There is no such task, or you may not see it.")
+    return task
+
+
+def authors_of(events: Sequence[Event], step: str) -> list[str]:
+    """Who wrote the work this approval step approves (the latest such step)."""
+    for event in reversed(events):
+        if event.name == "task_completed" and event.data.get("step") in APPROVES.get(step, ()):
+            return [event.actor] if event.actor else []
+    return []
+
+
+def chains_of(session: Session, usernames: set[str]) -> dict[str, tuple[str, ...]]:
+    rows = session.scalars(select(models.Staff).where(models.Staff.username.in_(sorted(usernames))))
+    return {row.username: line_managers(session, row) for row in rows}
+
+
+def authorise(run: CaseRun, task: models.Task, person: Person) -> None:
+    """May `person` take this step on this case? Raises the refusal the contract orders first."""
+    team = run.team
+    chains = chains_of(run.session, team.practitioners())
+    check_may_do(task.step, task.role, person, team, authors_of(run.events, task.step), chains, run.protocol)
+    if task.role == "lead_practitioner" and person.username != team.lead_practitioner:
+        check_lead_practitioner(person, run.protocol)
+
+
+def _open(task: models.Task) -> None:
+    if task.state not in OPEN:
+        raise TaskNotReady(f"This task is {task.state}: there is nothing more to do on it.")
+
+
+def _begin(app: Casepath, session: Session, actor: Actor, task_id: str) -> tuple[models.Task, CaseRun, Person]:
+    task = _task(session, actor, task_id)
+    case = lock_case(app, session, task.case_id, actor.la_id)
+    run = CaseRun(app, session, case, app.now(session))
+    person = person_of(session, get_staff(session, actor.username, actor.la_id), run.today)
+    return task, run, person
+
+
+def _involve(case: models.Case, username: str) -> None:
+    people = dict(case.people)
+    people["involved"] = sorted(set(people.get("involved") or []) | {username})
+    case.people = people
+
+
+def get_task(app: Casepath, actor: Actor, task_id: str) -> dict[str, Any]:
+    with app.db.transaction() as session:
+        task = _task(session, actor, task_id)
+        case = session.get(models.Case, task.case_id)
+        assert case is not None
+        if not access.case_visible(session, actor, case):
+            run = CaseRun(app, session, case, app.now(session))
+            try:
+                authorise(run, task, person_of(session, get_staff(session, actor.username), run.today))
+            except CasepathError:
+                raise NotFound("There is no such task, or you may not see it.") from None
+        access.log_view(session, actor, case, f"task:{task.step}", app.now(session))
+        version = app.version(session, case.process_version_id)
+        view = task_view(task)
+        view["form"] = version.forms.get(task.form_key or task.step, {})
+        view["data"] = task.data or {}
+        view["draft"] = task.draft if task.assignee == actor.username else None
+        return view
+
+
+def list_case_tasks(app: Casepath, actor: Actor, case_id: str, state: str | None) -> list[dict[str, Any]]:
+    with app.db.transaction() as session:
+        case = session.get(models.Case, case_id)
+        access.require_case_visible(session, actor, case)
+        return [task_view(t) for t in case_tasks(session, case_id, state)]
+
+
+def claim_task(app: Casepath, actor: Actor, task_id: str) -> dict[str, Any]:
+    with app.db.transaction() as session:
+        task, run, person = _begin(app, session, actor, task_id)
+        _open(task)
+        authorise(run, task, person)
+        if task.assignee == actor.username:
+            return task_view(task)
+        if task.assignee:
+            raise AlreadyClaimed(f"{task.assignee} has this task. Ask them or a practice supervisor to reassign it.")
+        task.assignee, task.state = actor.username, "claimed"
+        _involve(run.case, actor.username)
+        run.record("task_claimed", actor.username, {"task_id": task.id, "step": task.step, "assignee": actor.username})
+        return task_view(task)
+
+
+def unclaim_task(app: Casepath, actor: Actor, task_id: str) -> dict[str, Any]:
+    with app.db.transaction() as session:
+        task, run, person = _begin(app, session, actor, task_id)
+        _open(task)
+        if task.assignee != actor.username and "practice_supervisor" not in person.roles:
+            raise Forbidden("Only the person holding this task or a practice supervisor may release it.")
+        previous, task.assignee, task.state = task.assignee, None, "ready"
+        run.record("task_unclaimed", actor.username, {"task_id": task.id, "step": task.step, "previous": previous})
+        return task_view(task)
+
+
+def assign_task(app: Casepath, actor: Actor, task_id: str, assignee: str, reason: str) -> dict[str, Any]:
+    """A practice supervisor gives a task to someone, who must be allowed to do it (same checks as a claim)."""
+    with app.db.transaction() as session:
+        task, run, person = _begin(app, session, actor, task_id)
+        if "practice_supervisor" not in person.roles or not person.registered:
+            raise Forbidden("Only a social-work-qualified practice supervisor may assign tasks.")
+        _open(task)
+        if not reason.strip():
+            raise InvalidForm("Say why the task is being reassigned.", errors={"reason": ["Enter a reason"]})
+        target = get_staff(session, assignee, actor.la_id)
+        authorise(run, task, person_of(session, target, run.today))
+        previous, task.assignee, task.state = task.assignee, target.username, "claimed"
+        _involve(run.case, target.username)
+        run.record("task_assigned", actor.username, {"task_id": task.id, "step": task.step,
+                                                     "assignee": target.username, "previous": previous,
+                                                     "reason": reason.strip()})
+        return task_view(task)
+
+
+def save_draft(app: Casepath, actor: Actor, task_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Keep what someone has typed so far, unvalidated, for the holder only (never enters the workflow)."""
+    with app.db.transaction() as session:
+        task = _task(session, actor, task_id)
+        _open(task)
+        if task.assignee != actor.username:
+            raise Forbidden("Claim the task before saving a draft of it.")
+        task.draft = data
+        return task_view(task)
+
+
+def complete_task(app: Casepath, actor: Actor, task_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """validate → load → run → derive tasks → record events → save, in one transaction."""
+    try:
+        with app.db.transaction() as session:
+            return _complete(app, session, actor, task_id, body)
+    except EngineError as err:
+        steps.record_incident(app, actor, task_id, err)
+        raise
+
+
+def _complete(app: Casepath, session: Session, actor: Actor, task_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    task, run, person = _begin(app, session, actor, task_id)
+    _open(task)
+    authorise(run, task, person)
+    if task.assignee and task.assignee != actor.username:
+        raise AlreadyClaimed(f"{task.assignee} has this task. Ask them or a practice supervisor to reassign it.")
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise InvalidForm("Send the form's answers as an object in `data`.", errors={"data": ["Enter the answers"]})
+    data = dict(data)
+    delay_reason = data.pop("delay_reason", None)
+    if delay_reason is not None and not isinstance(delay_reason, str):
+        raise InvalidForm("The reason for the delay must be text.", errors={"delay_reason": ["Enter the reason"]})
+    clean = validate_submission(run.version.forms.get(task.form_key or task.step, {}), data)
+    extra = steps.check_step(run, task, clean)
+    late = task.due_on is not None and run.today > task.due_on
+    if late and not (delay_reason or "").strip():
+        raise DelayReasonRequired(f"This step was due on {task.due_on:%d %B %Y}. Record why it is late in "
+                                  "`delay_reason`: if it isn't recorded, it didn't happen.")
+    if not task.assignee:
+        run.record("task_claimed", actor.username, {"task_id": task.id, "step": task.step, "assignee": actor.username})
+    task.assignee, task.state = actor.username, "completed"
+    task.completed_by, task.completed_at, task.data, task.draft = actor.username, run.now, clean, None
+    run.record("task_completed", actor.username, {
+        "task_id": task.id, "step": task.step, "data": clean, "completed_on": run.today.isoformat(),
+        "due_on": task.due_on, "rule": task.rule, "late": late, "delay_reason": (delay_reason or "").strip() or None,
+        "author": (authors_of(run.events, task.step) or [None])[0], "actor_profile": person.profile(), **extra})
+    run.case.people = after_step(run.case.people, task.step, clean, actor.username, person.team, run.protocol)
+    messages = run.instance(task.instance_id).complete(task.id, clean, run.context())
+    run.follow(messages, actor.username)
+    run.sync()
+    run.case.updated_at = run.now
+    return {"task": task_view(task), "case": case_view(app, session, run.case)}
+
+
+def list_inbox(app: Casepath, actor: Actor, view: str, limit: int = 50, offset: int = 0,
+               step: str | None = None) -> list[dict[str, Any]]:
+    """mine: assigned to me; available: unclaimed steps my roles may take; overdue: late in my team."""
+    with app.db.transaction() as session:
+        me = get_staff(session, actor.username, actor.la_id)
+        query = select(models.Task).where(models.Task.la_id == actor.la_id, models.Task.state.in_(OPEN))
+        if view == "mine":
+            query = query.where(models.Task.assignee == actor.username)
+        elif view == "available":
+            lanes = {lane for lane, also in ALSO_ALLOWED.items() if set(also) & set(me.roles)} | set(me.roles)
+            query = query.where(models.Task.assignee.is_(None), models.Task.role.in_(sorted(lanes)))
+        elif view == "overdue":
+            today = local_date(app.now(session))
+            query = query.where(models.Task.due_on < today)
+            if "practice_supervisor" in me.roles:
+                query = query.where(or_(models.Task.team == me.team, models.Task.assignee == actor.username))
+            else:
+                query = query.where(models.Task.assignee == actor.username)
+        elif view == "team":
+            query = query.where(models.Task.team == me.team)
+        if step:
+            query = query.where(models.Task.step == step)
+        query = query.order_by(models.Task.due_on.is_(None), models.Task.due_on, models.Task.created_at)
+        rows = session.scalars(query.limit(min(limit, PAGE_MAX)).offset(offset))
+        return [task_view(t) for t in rows]
+

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, queries, transactions (Alembic migrations in `migrations/`)."""
