@@ -34,15 +34,29 @@ STATUS = {
     "too_many_requests": 429,
     "server_error": 500,
 }
-HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-              422: "invalid_form", 429: "too_many_requests"}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_form",
+    429: "too_many_requests",
+}
 
 
 def problem(code: str, title: str, detail: str, errors: dict[str, Any] | None = None) -> Response:
     status = STATUS.get(code, 400)
-    body: dict[str, Any] = {"type": f"https://casepath.example/problems/{code}", "title": title, "status": status,
-                            "detail": detail, "code": code}
+    body: dict[str, Any] = {
+        "type": f"https://casepath.example/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
     if errors:
         body["errors"] = errors
     response = jsonify(body)
@@ -81,16 +95,28 @@ def register(app: Flask) -> None:
         if status == 422:
             errors = _webargs_errors(err)
             where = "; ".join(f"{k}: {' '.join(v)}" for k, v in list(errors.items())[:5])
-            return problem("invalid_form", "There is a problem with the request",
-                           f"Correct these and send it again. {where}".strip(), errors)
+            return problem(
+                "invalid_form",
+                "There is a problem with the request",
+                f"Correct these and send it again. {where}".strip(),
+                errors,
+            )
         if status == 400 and hasattr(err, "data"):
-            return problem("bad_request", "The request is not well formed", "Check the query parameters: "
-                           + "; ".join(f"{k}: {' '.join(v)}" for k, v in _webargs_errors(err).items()),
-                           _webargs_errors(err))
+            return problem(
+                "bad_request",
+                "The request is not well formed",
+                "Check the query parameters: "
+                + "; ".join(f"{k}: {' '.join(v)}" for k, v in _webargs_errors(err).items()),
+                _webargs_errors(err),
+            )
         return problem(code, err.name, err.description or err.name)
 
     @app.errorhandler(Exception)
     def unexpected(err: Exception) -> Response:
         log.exception("unexpected error")
-        return problem("server_error", "Something went wrong", "Something went wrong on our side and nothing was "
-                       "saved. Try again; if it happens again, tell the Casepath team.")
+        return problem(
+            "server_error",
+            "Something went wrong",
+            "Something went wrong on our side and nothing was "
+            "saved. Try again; if it happens again, tell the Casepath team.",
+        )

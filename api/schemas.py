@@ -7,8 +7,9 @@ from marshmallow import RAISE, Schema, fields, validate
 from casepath.domain import codes
 from casepath.domain.people import ROLES
 
-USERNAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", error="Enter a username of letters, numbers, "
-                                                                       "dots, dashes or underscores.")
+USERNAME = validate.Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", error="Enter a username of letters, numbers, dots, dashes or underscores."
+)
 TEXT = validate.Length(max=10_000)
 SHORT = validate.Length(min=1, max=200)
 
@@ -27,12 +28,14 @@ class StaffIn(Strict):
     username = fields.String(required=True, validate=USERNAME)
     name = fields.String(required=True, validate=SHORT)
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True,
-                        validate=validate.Length(min=1, max=len(ROLES)))
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(ROLES)), required=True, validate=validate.Length(min=1, max=len(ROLES))
+    )
     profession = fields.String(load_default="social_worker", validate=validate.Length(min=1, max=64))
     swe_registration = fields.Nested(Registration, allow_none=True, load_default=None)
-    competencies = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
-                               validate=validate.Length(max=50))
+    competencies = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)), load_default=list, validate=validate.Length(max=50)
+    )
     team = fields.String(load_default="", validate=validate.Length(max=100))
     line_manager = fields.String(allow_none=True, load_default=None, validate=USERNAME)
     employer = fields.String(load_default="la", validate=validate.Length(min=1, max=200))
@@ -76,8 +79,11 @@ class ChildIn(Strict):
     expected_date_of_birth = fields.Date(load_default=None, allow_none=True)
     sex = fields.String(required=True, validate=validate.OneOf(["M", "F", "U"]))
     ethnicity = fields.String(required=True, validate=validate.OneOf(list(codes.ETHNICITY)))
-    disabilities = fields.List(fields.String(validate=validate.OneOf(list(codes.DISABILITY))),
-                               load_default=lambda: ["NONE"], validate=validate.Length(min=1, max=13))
+    disabilities = fields.List(
+        fields.String(validate=validate.OneOf(list(codes.DISABILITY))),
+        load_default=lambda: ["NONE"],
+        validate=validate.Length(min=1, max=13),
+    )
     upn = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=13))
 
 

@@ -156,5 +156,8 @@ def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
 def cin_census(query: dict[str, Any]) -> Response:
     """The DfE Children in Need census for a collection year (reviewer, admin)."""
     xml = reports.cin_census(core(), current_actor(), query["year"])
-    return Response(xml, mimetype="application/xml",
-                    headers={"Content-Disposition": f'attachment; filename="cin-census-{query["year"]}.xml"'})
+    return Response(
+        xml,
+        mimetype="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="cin-census-{query["year"]}.xml"'},
+    )

@@ -44,7 +44,7 @@ def run_worker(core: Casepath, interval: float, stop: threading.Event) -> None:
             fired = fire_due_timers(core)
             if fired:
                 log.info("fired %d timer(s)", fired)
-        except Exception:  # noqa: BLE001 - the worker must outlive one bad batch; the error is logged
+        except Exception:
             log.exception("timer batch failed; retrying")
         stop.wait(interval)
 
@@ -94,8 +94,9 @@ def cmd_census(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="casepath", description="Casepath: the statutory children's social care "
-                                  "pathway, run safely.")
+    top = argparse.ArgumentParser(
+        prog="casepath", description="Casepath: the statutory children's social care pathway, run safely."
+    )
     sub = top.add_subparsers(dest="command", required=True)
     sub.add_parser("init", help="create or upgrade the database and publish the pathway").set_defaults(func=cmd_init)
     serve = sub.add_parser("serve", help="run the web app and API (and the timer worker)")

@@ -252,9 +252,7 @@ def _hint(schema: object) -> Mapping[str, Any]:
     return hint if isinstance(hint, Mapping) else {}
 
 
-def _message(
-    root: Mapping[str, Any], field: FieldPath, error: ValidationError, failing: object
-) -> str:
+def _message(root: Mapping[str, Any], field: FieldPath, error: ValidationError, failing: object) -> str:
     """The hint's message for the failing keyword, else a related keyword's, else a generic one."""
     keyword = str(error.validator)
     own = _schema_at(root, field)

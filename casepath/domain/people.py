@@ -11,10 +11,28 @@ from datetime import date
 from casepath.domain.errors import FourEyes, NotEligible, NotIndependent, NotQualified
 from casepath.domain.protocol import LocalProtocol
 
-ROLES = ("front_door", "practice_supervisor", "lead_practitioner", "social_worker", "lcpp", "macpt_partner",
-         "conference_chair", "business_support", "process_owner", "reviewer", "admin")
-CASEWORK_ROLES = ("front_door", "practice_supervisor", "lead_practitioner", "social_worker", "lcpp",
-                  "conference_chair", "business_support")
+ROLES = (
+    "front_door",
+    "practice_supervisor",
+    "lead_practitioner",
+    "social_worker",
+    "lcpp",
+    "macpt_partner",
+    "conference_chair",
+    "business_support",
+    "process_owner",
+    "reviewer",
+    "admin",
+)
+CASEWORK_ROLES = (
+    "front_door",
+    "practice_supervisor",
+    "lead_practitioner",
+    "social_worker",
+    "lcpp",
+    "conference_chair",
+    "business_support",
+)
 # who else may take a step drawn in a lane (pathway.md: "front_door or practice_supervisor", ...)
 ALSO_ALLOWED = {
     "front_door": ("practice_supervisor",),
@@ -23,8 +41,13 @@ ALSO_ALLOWED = {
     "lead_practitioner": ("social_worker",),
 }
 # child protection (s47) work stays with registered social workers (WT2023 ch. 3 para 172)
-SOCIAL_WORK_ONLY = ("strategy_discussion", "section47_enquiry", "core_group_meeting",
-                    "letter_before_proceedings", "fgdm_meeting")
+SOCIAL_WORK_ONLY = (
+    "strategy_discussion",
+    "section47_enquiry",
+    "core_group_meeting",
+    "letter_before_proceedings",
+    "fgdm_meeting",
+)
 # approval steps and the step whose author may not approve it (four eyes)
 APPROVES = {
     "approve_assessment": ("child_and_family_assessment", "section47_enquiry"),
@@ -67,8 +90,14 @@ class Person:
 
     def profile(self) -> dict[str, object]:
         """What the event record keeps about the actor at the moment they acted."""
-        return {"roles": list(self.roles), "profession": self.profession, "registered": self.registered,
-                "competencies": list(self.competencies), "team": self.team, "employer": self.employer}
+        return {
+            "roles": list(self.roles),
+            "profession": self.profession,
+            "registered": self.registered,
+            "competencies": list(self.competencies),
+            "team": self.team,
+            "employer": self.employer,
+        }
 
 
 def registered_on(expires_on: date | None, number: str | None, today: date) -> bool:
@@ -91,16 +120,29 @@ class CaseTeam:
         def name(key: str) -> str | None:
             value = data.get(key)
             return value if isinstance(value, str) else None
+
         involved = data.get("involved")
-        return cls(name("lead_practitioner"), name("lead_social_worker"), name("supervisor"), name("chair"),
-                   frozenset(involved) if isinstance(involved, list) else frozenset())
+        return cls(
+            name("lead_practitioner"),
+            name("lead_social_worker"),
+            name("supervisor"),
+            name("chair"),
+            frozenset(involved) if isinstance(involved, list) else frozenset(),
+        )
 
     def practitioners(self) -> set[str]:
         return {p for p in (self.lead_practitioner, self.lead_social_worker, self.supervisor) if p}
 
 
-def check_may_do(step: str, lane: str | None, person: Person, team: CaseTeam,
-                 authors: Sequence[str], chains: Mapping[str, Sequence[str]], protocol: LocalProtocol) -> None:
+def check_may_do(
+    step: str,
+    lane: str | None,
+    person: Person,
+    team: CaseTeam,
+    authors: Sequence[str],
+    chains: Mapping[str, Sequence[str]],
+    protocol: LocalProtocol,
+) -> None:
     """Refuse, in the contract's order (not_qualified, not_independent, four_eyes), a person who may not
     take this step on this case. `authors` did the work this step approves; `chains` maps each of the
     case's practitioners to their line-management chain."""
@@ -108,9 +150,11 @@ def check_may_do(step: str, lane: str | None, person: Person, team: CaseTeam,
     if step in CHAIR_STEPS:
         conflicts = chair_conflicts(person, team, chains, protocol)
         if conflicts:
-            raise NotIndependent(f"{person.username} cannot chair this conference: {conflicts[0]}. "
-                                 "Conferences must be chaired by someone independent of the case; "
-                                 "ask the conference service to nominate another chair.")
+            raise NotIndependent(
+                f"{person.username} cannot chair this conference: {conflicts[0]}. "
+                "Conferences must be chaired by someone independent of the case; "
+                "ask the conference service to nominate another chair."
+            )
     if step in APPROVES and person.username in authors:
         raise FourEyes("You wrote the work this step approves. Another practice supervisor must approve it.")
 
@@ -125,17 +169,24 @@ def check_qualified(step: str, lane: str | None, person: Person, team: CaseTeam)
     if not set(allowed) & set(person.roles):
         raise NotQualified(f"This step needs the role {_roles_text(allowed)}; {person.username} does not have it.")
     if (step in SOCIAL_WORK_ONLY or lane in ("social_worker", "practice_supervisor")) and not person.registered:
-        what = "practice supervisors must be social-work qualified" if lane == "practice_supervisor" \
+        what = (
+            "practice supervisors must be social-work qualified"
+            if lane == "practice_supervisor"
             else "child protection (s47) work is only for registered social workers"
+        )
         raise NotQualified(f"{person.username} has no in-date Social Work England registration, and {what}.")
 
 
-def chair_conflicts(person: Person, team: CaseTeam, chains: Mapping[str, Sequence[str]],
-                    protocol: LocalProtocol) -> list[str]:
+def chair_conflicts(
+    person: Person, team: CaseTeam, chains: Mapping[str, Sequence[str]], protocol: LocalProtocol
+) -> list[str]:
     """Why this person is not independent of the case (empty when they are)."""
     found = []
-    for role, holder in (("lead practitioner", team.lead_practitioner), ("lead social worker", team.lead_social_worker),
-                         ("allocating practice supervisor", team.supervisor)):
+    for role, holder in (
+        ("lead practitioner", team.lead_practitioner),
+        ("lead social worker", team.lead_social_worker),
+        ("allocating practice supervisor", team.supervisor),
+    ):
         if holder == person.username:
             found.append(f"they are the case's {role}")
         elif holder and person.username in chains.get(holder, ()):
@@ -147,38 +198,49 @@ def chair_conflicts(person: Person, team: CaseTeam, chains: Mapping[str, Sequenc
 
 def check_lead_practitioner(person: Person, protocol: LocalProtocol) -> None:
     """May this person hold s17 casework under the local assessment protocol? Raises NotEligible."""
-    if person.registered and ("social_worker" in person.roles or person.profession == "social_worker"
-                              or "lead_practitioner" in person.roles):
+    if person.registered and (
+        "social_worker" in person.roles or person.profession == "social_worker" or "lead_practitioner" in person.roles
+    ):
         return
     if protocol.social_worker_for_every_assessment:
-        raise NotEligible(f"{person.username} is not a registered social worker, and the local protocol "
-                          "requires a social worker to lead every assessment.")
+        raise NotEligible(
+            f"{person.username} is not a registered social worker, and the local protocol "
+            "requires a social worker to lead every assessment."
+        )
     if "lead_practitioner" not in person.roles:
         raise NotEligible(f"{person.username} does not have the lead practitioner role.")
     needed = protocol.lead_practitioner_professions.get(person.profession)
     if needed is None:
-        raise NotEligible(f"The local protocol does not allow a {person.profession.replace('_', ' ')} to be a "
-                          "lead practitioner for s17 work.")
+        raise NotEligible(
+            f"The local protocol does not allow a {person.profession.replace('_', ' ')} to be a "
+            "lead practitioner for s17 work."
+        )
     missing = [c for c in needed if c not in person.competencies]
     if missing:
-        raise NotEligible(f"The local protocol requires a {person.profession.replace('_', ' ')} to hold "
-                          f"{', '.join(missing)} to lead s17 work; {person.username} does not.")
+        raise NotEligible(
+            f"The local protocol requires a {person.profession.replace('_', ' ')} to hold "
+            f"{', '.join(missing)} to lead s17 work; {person.username} does not."
+        )
 
 
 def check_registered_social_worker(person: Person, what: str) -> None:
     if not person.registered:
-        raise NotEligible(f"{person.username} cannot be {what}: that needs an in-date Social Work England "
-                          "registration.")
+        raise NotEligible(
+            f"{person.username} cannot be {what}: that needs an in-date Social Work England registration."
+        )
 
 
-def check_chair_nominee(person: Person, team: CaseTeam, chains: Mapping[str, Sequence[str]],
-                        protocol: LocalProtocol) -> None:
+def check_chair_nominee(
+    person: Person, team: CaseTeam, chains: Mapping[str, Sequence[str]], protocol: LocalProtocol
+) -> None:
     if "conference_chair" not in person.roles:
         raise NotEligible(f"{person.username} is not a conference chair.")
     conflicts = chair_conflicts(person, team, chains, protocol)
     if conflicts:
-        raise NotEligible(f"{person.username} is not independent of the case: {conflicts[0]}. "
-                          "Nominate a chair with no operational or line-management role in it.")
+        raise NotEligible(
+            f"{person.username} is not independent of the case: {conflicts[0]}. "
+            "Nominate a chair with no operational or line-management role in it."
+        )
 
 
 def _roles_text(roles: Sequence[str]) -> str:
@@ -186,8 +248,14 @@ def _roles_text(roles: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
-def after_step(people: Mapping[str, object], step: str, data: Mapping[str, object], actor: str,
-               actor_team: str, protocol: LocalProtocol) -> dict[str, object]:
+def after_step(
+    people: Mapping[str, object],
+    step: str,
+    data: Mapping[str, object],
+    actor: str,
+    actor_team: str,
+    protocol: LocalProtocol,
+) -> dict[str, object]:
     """Who holds, supervises and chairs the case once `actor` has completed `step` with `data`."""
     updated = dict(people)
     involved = set(updated.get("involved") or ()) | {actor}  # type: ignore[call-overload]

@@ -92,8 +92,11 @@ class LocalProtocol:
             "cp_case_holder": (self.cp_case_holder, CP_CASE_HOLDERS),
             "assessment_timescale_set_by": (self.assessment_timescale_set_by, TIMESCALE_SETTERS),
         }
-        found = {name: [f"must be one of {', '.join(allowed)}"] for name, (value, allowed) in checks.items()
-                 if value not in allowed}
+        found = {
+            name: [f"must be one of {', '.join(allowed)}"]
+            for name, (value, allowed) in checks.items()
+            if value not in allowed
+        }
         for name, value in asdict(self.timescales).items():
             if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= 120:
                 found[f"timescales.{name}"] = ["must be a whole number from 1 to 120"]

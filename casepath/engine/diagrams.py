@@ -71,8 +71,7 @@ class Diagrams:
     def specs(self, process_id: str) -> tuple[Any, dict[str, Any]]:
         """The SpiffWorkflow spec and its subprocess specs, parsed once per version."""
         if process_id not in self._specs:
-            self._specs[process_id] = (self._parser.get_spec(process_id),
-                                       self._parser.get_subprocess_specs(process_id))
+            self._specs[process_id] = (self._parser.get_spec(process_id), self._parser.get_subprocess_specs(process_id))
         return self._specs[process_id]
 
     def starting_on(self, message: str) -> list[str]:
@@ -99,11 +98,16 @@ def _describe(process_id: str, spec: Any) -> ProcessInfo:
         elif isinstance(task_spec, UserTask):
             props = task_spec.extensions.get("properties", {})
             tasks[task_spec.bpmn_id] = UserTaskInfo(
-                step=task_spec.bpmn_id, name=task_spec.bpmn_name or task_spec.bpmn_id, lane=task_spec.lane,
-                form_key=props.get("formKey"), documentation=task_spec.documentation or "",
-                timed=task_spec.bpmn_id in timed)
-    return ProcessInfo(process_id, spec.description or process_id, start_message, tuple(sorted(set(thrown))),
-                       cancels, tasks)
+                step=task_spec.bpmn_id,
+                name=task_spec.bpmn_name or task_spec.bpmn_id,
+                lane=task_spec.lane,
+                form_key=props.get("formKey"),
+                documentation=task_spec.documentation or "",
+                timed=task_spec.bpmn_id in timed,
+            )
+    return ProcessInfo(
+        process_id, spec.description or process_id, start_message, tuple(sorted(set(thrown))), cancels, tasks
+    )
 
 
 def _timed_steps(spec: Any) -> set[str]:
@@ -156,8 +160,13 @@ def check_code(parser: SpiffBpmnParser) -> list[dict[str, str]]:
                 try:
                     (compile_script if kind == "script" else compile_expression)(source)
                 except SandboxError as err:
-                    findings.append({"element": getattr(task_spec, "bpmn_id", None) or task_spec.name,
-                                     "rule": "sandbox", "message": f"{kind} {source!r}: {err}"})
+                    findings.append(
+                        {
+                            "element": getattr(task_spec, "bpmn_id", None) or task_spec.name,
+                            "rule": "sandbox",
+                            "message": f"{kind} {source!r}: {err}",
+                        }
+                    )
     return findings
 
 

@@ -116,9 +116,10 @@ class _ScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         call = HandlerCall(operation, params, dict(task.data), context.case_id, context.now)
         try:
             return json.dumps(handler(call))
-        except Exception as err:  # noqa: BLE001 - the incident names the real error and the BPMN task
-            raise EngineError(task.task_spec.bpmn_id, f"handler {operation!r} failed: {type(err).__name__}: {err}") \
-                from err
+        except Exception as err:
+            raise EngineError(
+                task.task_spec.bpmn_id, f"handler {operation!r} failed: {type(err).__name__}: {err}"
+            ) from err
 
 
 SCRIPT_ENGINE = _ScriptEngine()
@@ -210,8 +211,11 @@ class Instance:
             spec = task.task_spec
             if isinstance(spec, UserTask):
                 form_key = spec.extensions.get("properties", {}).get("formKey")
-                tasks.append(ReadyTask(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, spec.lane,
-                                       form_key, dict(task.data)))
+                tasks.append(
+                    ReadyTask(
+                        str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, spec.lane, form_key, dict(task.data)
+                    )
+                )
         return tasks
 
     def complete(self, task_id: str, data: dict[str, Any], context: RunContext) -> list[Message]:

@@ -53,12 +53,29 @@ def _write(obj: Any) -> Any:
 
 BUILTINS: dict[str, Any] = {
     name: safe_builtins[name]
-    for name in ("None", "False", "True", "abs", "bool", "float", "int", "len", "round", "str", "tuple",
-                 "sorted", "isinstance", "min", "max", "zip", "divmod", "repr")
+    for name in (
+        "None",
+        "False",
+        "True",
+        "abs",
+        "bool",
+        "float",
+        "int",
+        "len",
+        "round",
+        "str",
+        "tuple",
+        "sorted",
+        "isinstance",
+        "min",
+        "max",
+        "zip",
+        "divmod",
+        "repr",
+    )
     if name in safe_builtins
 }
-BUILTINS.update(range=_bounded_range, list=list, dict=dict, set=set, any=any, all=all, sum=sum,
-                enumerate=enumerate)
+BUILTINS.update(range=_bounded_range, list=list, dict=dict, set=set, any=any, all=all, sum=sum, enumerate=enumerate)
 
 GUARDS: dict[str, Any] = {
     "__builtins__": BUILTINS,
@@ -71,7 +88,9 @@ GUARDS: dict[str, Any] = {
     "_inplacevar_": lambda op, x, y: _INPLACE[op](x, y),
 }
 _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": lambda x, y: x + y, "-=": lambda x, y: x - y, "*=": lambda x, y: x * y,
+    "+=": lambda x, y: x + y,
+    "-=": lambda x, y: x - y,
+    "*=": lambda x, y: x * y,
 }
 
 
@@ -85,13 +104,30 @@ def _check_tree(source: str, mode: str) -> None:
     for node in ast.walk(tree):
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Pow, ast.LShift)):
             raise SandboxError("powers and shifts are not allowed in a diagram")
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
-                and not isinstance(node.value, bool) and abs(node.value) > MAX_CONSTANT:
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, (int, float))
+            and not isinstance(node.value, bool)
+            and abs(node.value) > MAX_CONSTANT
+        ):
             raise SandboxError(f"numbers above {MAX_CONSTANT:,} are not allowed in a diagram")
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             raise SandboxError("imports are not allowed in a diagram")
-        if isinstance(node, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.While,
-                             ast.Global, ast.Nonlocal, ast.Yield, ast.YieldFrom, ast.Await)):
+        if isinstance(
+            node,
+            (
+                ast.Lambda,
+                ast.FunctionDef,
+                ast.AsyncFunctionDef,
+                ast.ClassDef,
+                ast.While,
+                ast.Global,
+                ast.Nonlocal,
+                ast.Yield,
+                ast.YieldFrom,
+                ast.Await,
+            ),
+        ):
             raise SandboxError(f"{type(node).__name__} is not allowed in a diagram")
 
 

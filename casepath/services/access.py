@@ -46,16 +46,23 @@ def check_may_raise(session: Session, actor: Actor, case: models.Case, name: str
         if not actor.has("practice_supervisor"):
             raise Forbidden("Only a practice supervisor may start pre-proceedings.")
         return
-    if actor.has("front_door", "practice_supervisor") or actor.username in (people.get("lead_practitioner"),
-                                                                           people.get("lead_social_worker")):
+    if actor.has("front_door", "practice_supervisor") or actor.username in (
+        people.get("lead_practitioner"),
+        people.get("lead_social_worker"),
+    ):
         return
-    raise Forbidden("Only the case's lead practitioner, its practice supervisor or the front door may raise a "
-                    "child protection concern; tell one of them now if a child may be at risk.")
+    raise Forbidden(
+        "Only the case's lead practitioner, its practice supervisor or the front door may raise a "
+        "child protection concern; tell one of them now if a child may be at risk."
+    )
 
 
 def log_view(session: Session, actor: Actor, case: models.Case, what: str, now: datetime) -> None:
-    session.add(models.AccessLog(la_id=case.la_id, at=now, actor=actor.username, case_id=case.id,
-                                 child_id=case.child_id, what=what))
+    session.add(
+        models.AccessLog(
+            la_id=case.la_id, at=now, actor=actor.username, case_id=case.id, child_id=case.child_id, what=what
+        )
+    )
 
 
 def require_found(row: object | None, what: str) -> None:

@@ -18,12 +18,25 @@ from casepath.store import models
 
 
 def staff_view(row: models.Staff, today: Any) -> dict[str, Any]:
-    registration = {"number": row.swe_number, "expires_on": row.swe_expires_on.isoformat()} \
-        if row.swe_number and row.swe_expires_on else None
-    return {"username": row.username, "name": row.name, "email": row.email, "roles": list(row.roles),
-            "profession": row.profession, "registered": registered_on(row.swe_expires_on, row.swe_number, today),
-            "swe_registration": registration, "competencies": list(row.competencies), "team": row.team,
-            "line_manager": row.line_manager, "employer": row.employer, "caseload_limit": row.caseload_limit}
+    registration = (
+        {"number": row.swe_number, "expires_on": row.swe_expires_on.isoformat()}
+        if row.swe_number and row.swe_expires_on
+        else None
+    )
+    return {
+        "username": row.username,
+        "name": row.name,
+        "email": row.email,
+        "roles": list(row.roles),
+        "profession": row.profession,
+        "registered": registered_on(row.swe_expires_on, row.swe_number, today),
+        "swe_registration": registration,
+        "competencies": list(row.competencies),
+        "team": row.team,
+        "line_manager": row.line_manager,
+        "employer": row.employer,
+        "caseload_limit": row.caseload_limit,
+    }
 
 
 def la_stream(session: Session, la_id: int) -> str:
@@ -36,8 +49,15 @@ def create_staff(app: Casepath, actor: Actor, data: dict[str, Any]) -> dict[str,
     with app.db.transaction() as session:
         now = app.now(session)
         row = add_staff(session, actor.la_id, data, now)
-        records.append(session, la_stream(session, actor.la_id), actor.la_id, "staff_created", actor.username,
-                       staff_view(row, now.date()), now)
+        records.append(
+            session,
+            la_stream(session, actor.la_id),
+            actor.la_id,
+            "staff_created",
+            actor.username,
+            staff_view(row, now.date()),
+            now,
+        )
         return staff_view(row, now.date())
 
 
@@ -59,8 +79,15 @@ def issue_token(app: Casepath, actor: Actor | None, username: str) -> dict[str, 
         now = app.now(session)
         row = get_staff(session, username, actor.la_id if actor else None)
         token = add_token(session, row, now)
-        records.append(session, la_stream(session, row.la_id), row.la_id, "token_issued",
-                       actor.username if actor else "casepath-cli", {"username": username}, now)
+        records.append(
+            session,
+            la_stream(session, row.la_id),
+            row.la_id,
+            "token_issued",
+            actor.username if actor else "casepath-cli",
+            {"username": username},
+            now,
+        )
         return {"token": token}
 
 

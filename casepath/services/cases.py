@@ -45,21 +45,40 @@ def start_referral(app: Casepath, actor: Actor, body: dict[str, Any]) -> dict[st
         child = _child_for(session, actor, body, now)
         received_at: datetime = body.get("received_at") or now
         if received_at > now:
-            raise InvalidForm("The referral cannot be received in the future.",
-                              errors={"received_at": ["Date received must be today or in the past"]})
+            raise InvalidForm(
+                "The referral cannot be received in the future.",
+                errors={"received_at": ["Date received must be today or in the past"]},
+            )
         _refuse_second_open_episode(session, child.id)
         version = app.latest_version(session, actor.la_id)
         referrer = get_staff(session, actor.username, actor.la_id)
-        case = models.Case(id=str(uuid.uuid4()), la_id=actor.la_id, child_id=child.id, process_version_id=version.id,
-                           status="open", phase="referral", received_at=received_at, created_at=now, updated_at=now,
-                           people={"team": referrer.team, "involved": [actor.username]})
+        case = models.Case(
+            id=str(uuid.uuid4()),
+            la_id=actor.la_id,
+            child_id=child.id,
+            process_version_id=version.id,
+            status="open",
+            phase="referral",
+            received_at=received_at,
+            created_at=now,
+            updated_at=now,
+            people={"team": referrer.team, "involved": [actor.username]},
+        )
         session.add(case)
         session.flush()
         run = CaseRun(app, session, case, now)
-        run.record("case_opened", actor.username, {
-            "child_id": child.id, "received_at": received_at.isoformat(),
-            "received_on": local_date(received_at).isoformat(), "source": body["source"],
-            "concerns": body.get("concerns", ""), "process_version": version.version})
+        run.record(
+            "case_opened",
+            actor.username,
+            {
+                "child_id": child.id,
+                "received_at": received_at.isoformat(),
+                "received_on": local_date(received_at).isoformat(),
+                "source": body["source"],
+                "concerns": body.get("concerns", ""),
+                "process_version": version.version,
+            },
+        )
         start = [p for p, info in version.diagrams.processes.items() if info.start_message is None]
         for process_id in start:
             run.start_process(process_id, actor.username)
@@ -75,25 +94,40 @@ def _child_for(session: Session, actor: Actor, body: dict[str, Any], now: dateti
         return child
     data = body.get("child")
     if not data:
-        raise InvalidForm("Give the child's details, or the id of a child already known.",
-                          errors={"child": ["Enter the child's details"]})
+        raise InvalidForm(
+            "Give the child's details, or the id of a child already known.",
+            errors={"child": ["Enter the child's details"]},
+        )
     upn = data.get("upn")
     if upn and not upn_is_valid(upn):
-        raise InvalidForm("The UPN is not valid: check the letter and 12 digits.",
-                          errors={"child.upn": ["Enter a UPN in the correct format, like A123456789012"]})
+        raise InvalidForm(
+            "The UPN is not valid: check the letter and 12 digits.",
+            errors={"child.upn": ["Enter a UPN in the correct format, like A123456789012"]},
+        )
     if not data.get("date_of_birth") and not data.get("expected_date_of_birth"):
-        raise InvalidForm("Give the child's date of birth, or the expected date for an unborn child.",
-                          errors={"child.date_of_birth": ["Enter a date of birth or an expected date of birth"]})
+        raise InvalidForm(
+            "Give the child's date of birth, or the expected date for an unborn child.",
+            errors={"child.date_of_birth": ["Enter a date of birth or an expected date of birth"]},
+        )
     if upn:
-        known = session.scalars(select(models.Child).where(models.Child.la_id == actor.la_id,
-                                                           models.Child.upn == upn)).first()
+        known = session.scalars(
+            select(models.Child).where(models.Child.la_id == actor.la_id, models.Child.upn == upn)
+        ).first()
         if known is not None:
             return known
-    child = models.Child(id=str(uuid.uuid4()), la_id=actor.la_id, first_name=data["first_name"],
-                         last_name=data["last_name"], date_of_birth=data.get("date_of_birth"),
-                         expected_date_of_birth=data.get("expected_date_of_birth"), sex=data["sex"],
-                         ethnicity=data["ethnicity"], disabilities=list(data.get("disabilities") or ["NONE"]),
-                         upn=upn, created_at=now)
+    child = models.Child(
+        id=str(uuid.uuid4()),
+        la_id=actor.la_id,
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        date_of_birth=data.get("date_of_birth"),
+        expected_date_of_birth=data.get("expected_date_of_birth"),
+        sex=data["sex"],
+        ethnicity=data["ethnicity"],
+        disabilities=list(data.get("disabilities") or ["NONE"]),
+        upn=upn,
+        created_at=now,
+    )
     session.add(child)
     session.flush()
     return child
@@ -102,8 +136,10 @@ def _child_for(session: Session, actor: Actor, body: dict[str, Any], now: dateti
 def _refuse_second_open_episode(session: Session, child_id: str) -> None:
     query = select(models.Case.id).where(models.Case.child_id == child_id, models.Case.status == "open")
     if session.scalars(query).first():
-        raise Conflict("This child already has an open case: add the new concerns to it, or close it first "
-                       "(the census allows one open episode per child).")
+        raise Conflict(
+            "This child already has an open case: add the new concerns to it, or close it first "
+            "(the census allows one open episode per child)."
+        )
 
 
 def get_case(app: Casepath, actor: Actor, case_id: str) -> dict[str, Any]:

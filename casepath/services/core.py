@@ -23,6 +23,7 @@ from casepath.store.db import Database, default_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEST_CLOCK_KEY = "test_clock_now"
+_PARSED: dict[str, Diagrams] = {}  # by version hash: versions are immutable, parse each once per process
 
 
 @dataclass
@@ -35,9 +36,11 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
-        settings = cls(test_clock=os.environ.get("CASEPATH_TEST_CLOCK") == "1",
-                       la_code=os.environ.get("CASEPATH_LA_CODE", "999"),
-                       la_name=os.environ.get("CASEPATH_LA_NAME", "Casepath Demo Council"))
+        settings = cls(
+            test_clock=os.environ.get("CASEPATH_TEST_CLOCK") == "1",
+            la_code=os.environ.get("CASEPATH_LA_CODE", "999"),
+            la_name=os.environ.get("CASEPATH_LA_NAME", "Casepath Demo Council"),
+        )
         for key, value in overrides.items():
             setattr(settings, key, value)
         if not settings.database_url:
@@ -88,21 +91,30 @@ class Casepath:
             row = session.get(models.ProcessVersion, version_id)
             if row is None:
                 raise NotFound(f"Process version {version_id} does not exist.")
-            files = {name: text.encode() for name, text in row.diagrams.items()}
-            self._versions[version_id] = PublishedVersion(row.id, row.version, parse_diagrams(files), row.forms)
+            if row.hash not in _PARSED:
+                _PARSED[row.hash] = parse_diagrams({name: text.encode() for name, text in row.diagrams.items()})
+            self._versions[version_id] = PublishedVersion(row.id, row.version, _PARSED[row.hash], row.forms)
         return self._versions[version_id]
 
     def latest_version(self, session: Session, la_id: int) -> PublishedVersion:
-        query = select(models.ProcessVersion.id).where(models.ProcessVersion.la_id == la_id) \
-            .order_by(models.ProcessVersion.version.desc()).limit(1)
+        query = (
+            select(models.ProcessVersion.id)
+            .where(models.ProcessVersion.la_id == la_id)
+            .order_by(models.ProcessVersion.version.desc())
+            .limit(1)
+        )
         version_id = session.scalars(query).first()
         if version_id is None:
             raise NotFound("No pathway has been published yet: run `casepath init`.")
         return self.version(session, version_id)
 
     def protocol(self, session: Session, la_id: int) -> LocalProtocol:
-        query = select(models.Protocol).where(models.Protocol.la_id == la_id) \
-            .order_by(models.Protocol.version.desc()).limit(1)
+        query = (
+            select(models.Protocol)
+            .where(models.Protocol.la_id == la_id)
+            .order_by(models.Protocol.version.desc())
+            .limit(1)
+        )
         row = session.scalars(query).first()
         return LocalProtocol.from_dict(row.data) if row else LocalProtocol()
 

@@ -16,10 +16,12 @@ from casepath.store import models
 GENESIS = "0" * 64
 
 
-def event_hash(prev_hash: str, stream: str, seq: int, name: str, at: datetime, actor: str | None,
-               data: dict[str, Any]) -> str:
-    body = json.dumps([prev_hash, stream, seq, name, at.isoformat(), actor, data], sort_keys=True,
-                      separators=(",", ":"), default=str)
+def event_hash(
+    prev_hash: str, stream: str, seq: int, name: str, at: datetime, actor: str | None, data: dict[str, Any]
+) -> str:
+    body = json.dumps(
+        [prev_hash, stream, seq, name, at.isoformat(), actor, data], sort_keys=True, separators=(",", ":"), default=str
+    )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -28,16 +30,33 @@ def last_event(session: Session, stream: str) -> models.Event | None:
     return session.scalars(query).first()
 
 
-def append(session: Session, stream: str, la_id: int, name: str, actor: str | None, data: dict[str, Any],
-           at: datetime, after: models.Event | None = None) -> models.Event:
+def append(
+    session: Session,
+    stream: str,
+    la_id: int,
+    name: str,
+    actor: str | None,
+    data: dict[str, Any],
+    at: datetime,
+    after: models.Event | None = None,
+) -> models.Event:
     """Add one event to a stream. The caller holds the stream's lock (the case row, or the LA)."""
     at = at.astimezone(UTC)
     previous = after if after is not None else last_event(session, stream)
     seq = previous.seq + 1 if previous else 1
     prev_hash = previous.hash if previous else GENESIS
     clean = json.loads(json.dumps(data, default=str))
-    row = models.Event(stream=stream, la_id=la_id, seq=seq, name=name, at=at, actor=actor, data=clean,
-                       prev_hash=prev_hash, hash=event_hash(prev_hash, stream, seq, name, at, actor, clean))
+    row = models.Event(
+        stream=stream,
+        la_id=la_id,
+        seq=seq,
+        name=name,
+        at=at,
+        actor=actor,
+        data=clean,
+        prev_hash=prev_hash,
+        hash=event_hash(prev_hash, stream, seq, name, at, actor, clean),
+    )
     session.add(row)
     return row
 

@@ -56,8 +56,9 @@ class CaseRun:
         return CaseTeam.from_dict(self.case.people)
 
     def record(self, name: str, actor: str | None, data: dict[str, Any]) -> Event:
-        self._last = records.append(self.session, self.case.id, self.case.la_id, name, actor, data, self.now,
-                                    after=self._last)
+        self._last = records.append(
+            self.session, self.case.id, self.case.la_id, name, actor, data, self.now, after=self._last
+        )
         event = records.to_domain(self._last)
         self.events.append(event)
         return event
@@ -77,15 +78,20 @@ class CaseRun:
         return self._loaded[instance_id].engine
 
     def active_instances(self) -> list[models.Instance]:
-        query = select(models.Instance).where(models.Instance.case_id == self.case.id,
-                                              models.Instance.status == "active")
+        query = select(models.Instance).where(
+            models.Instance.case_id == self.case.id, models.Instance.status == "active"
+        )
         return list(self.session.scalars(query))
 
     def phase_data(self) -> dict[str, Any]:
         team = self.team
-        return {"lead_practitioner_allocated": bool(team.lead_practitioner),
-                "lead_practitioner": team.lead_practitioner, "lead_social_worker": team.lead_social_worker,
-                "chair": team.chair, "received_on": local_date(self.case.received_at).isoformat()}
+        return {
+            "lead_practitioner_allocated": bool(team.lead_practitioner),
+            "lead_practitioner": team.lead_practitioner,
+            "lead_social_worker": team.lead_social_worker,
+            "chair": team.chair,
+            "received_on": local_date(self.case.received_at).isoformat(),
+        }
 
     def start_process(self, process_id: str, actor: str | None, extra: dict[str, Any] | None = None) -> None:
         """Start a phase on this case, ending the phases its start event says it replaces."""
@@ -93,11 +99,19 @@ class CaseRun:
         for row in self.active_instances():
             if row.process_id in info.cancels:
                 self.cancel_instance(row, f"{process_id} started", actor)
-        engine = Instance.start(self.version.diagrams, process_id, {**self.phase_data(), **(extra or {})},
-                                self.context())
-        row = models.Instance(id=str(uuid.uuid4()), case_id=self.case.id, process_id=process_id, state="",
-                              serializer_version=SERIALIZER_VERSION, status="active", started_at=self.now,
-                              updated_at=self.now)
+        engine = Instance.start(
+            self.version.diagrams, process_id, {**self.phase_data(), **(extra or {})}, self.context()
+        )
+        row = models.Instance(
+            id=str(uuid.uuid4()),
+            case_id=self.case.id,
+            process_id=process_id,
+            state="",
+            serializer_version=SERIALIZER_VERSION,
+            status="active",
+            started_at=self.now,
+            updated_at=self.now,
+        )
         self.session.add(row)
         self._loaded[row.id] = _Loaded(row, engine)
         if process_id not in NOT_PHASES:
@@ -145,11 +159,28 @@ class CaseRun:
         if task is None or task.state not in OPEN or task.escalated_at is not None:
             return
         task.escalated_at = self.now
-        self.record("task_overdue", None, {"task_id": task.id, "step": task.step, "due_on": task.due_on,
-                                           "rule": task.rule, "assignee": task.assignee})
+        self.record(
+            "task_overdue",
+            None,
+            {
+                "task_id": task.id,
+                "step": task.step,
+                "due_on": task.due_on,
+                "rule": task.rule,
+                "assignee": task.assignee,
+            },
+        )
         for process_id in self.version.diagrams.starting_on("step_overdue"):
-            self.start_process(process_id, None, {"overdue_step": task.step, "overdue_task_id": task.id,
-                                                  "overdue_due_on": str(task.due_on), "overdue_assignee": task.assignee})
+            self.start_process(
+                process_id,
+                None,
+                {
+                    "overdue_step": task.step,
+                    "overdue_task_id": task.id,
+                    "overdue_due_on": str(task.due_on),
+                    "overdue_assignee": task.assignee,
+                },
+            )
 
     def close(self, payload: dict[str, Any], actor: str | None) -> None:
         closed_on = str(payload.get("closed_on") or self.today.isoformat())
@@ -183,19 +214,48 @@ class CaseRun:
             if task_id not in existing:
                 self.create_task(loaded.row, view.id, view.step, view.name, view.lane, view.form_key, view.data)
 
-    def create_task(self, instance: models.Instance, task_id: str, step: str, name: str, lane: str | None,
-                    form_key: str | None, data: dict[str, Any]) -> models.Task:
+    def create_task(
+        self,
+        instance: models.Instance,
+        task_id: str,
+        step: str,
+        name: str,
+        lane: str | None,
+        form_key: str | None,
+        data: dict[str, Any],
+    ) -> models.Task:
         due = due_for_step(step, self.events, self.calendar, self.protocol)
         holder_key = HELD_BY.get(step)
         assignee = self.case.people.get(holder_key) if holder_key else None
-        task = models.Task(id=task_id, case_id=self.case.id, instance_id=instance.id, la_id=self.case.la_id,
-                           step=step, name=name, role=lane, form_key=form_key or step,
-                           state="claimed" if assignee else "ready", assignee=assignee,
-                           team=self.case.people.get("team"), due_on=due.due_on if due else None,
-                           rule=due.rule if due else None, created_at=self.now,
-                           data={k: data[k] for k in ("overdue_step", "overdue_task_id", "overdue_due_on") if k in data})
+        task = models.Task(
+            id=task_id,
+            case_id=self.case.id,
+            instance_id=instance.id,
+            la_id=self.case.la_id,
+            step=step,
+            name=name,
+            role=lane,
+            form_key=form_key or step,
+            state="claimed" if assignee else "ready",
+            assignee=assignee,
+            team=self.case.people.get("team"),
+            due_on=due.due_on if due else None,
+            rule=due.rule if due else None,
+            created_at=self.now,
+            data={k: data[k] for k in ("overdue_step", "overdue_task_id", "overdue_due_on") if k in data},
+        )
         self.session.add(task)
         self.session.flush()
-        self.record("task_created", None, {"task_id": task_id, "step": step, "role": lane, "assignee": assignee,
-                                           "due_on": task.due_on, "rule": task.rule})
+        self.record(
+            "task_created",
+            None,
+            {
+                "task_id": task_id,
+                "step": step,
+                "role": lane,
+                "assignee": assignee,
+                "due_on": task.due_on,
+                "rule": task.rule,
+            },
+        )
         return task

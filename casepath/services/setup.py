@@ -20,19 +20,39 @@ def init(app: Casepath) -> list[str]:
     done = []
     with app.db.transaction() as session:
         now = app.now(session)
-        la = session.scalars(select(models.LocalAuthority).where(models.LocalAuthority.code == app.settings.la_code)).first()
+        la = session.scalars(
+            select(models.LocalAuthority).where(models.LocalAuthority.code == app.settings.la_code)
+        ).first()
         if la is None:
             la = models.LocalAuthority(code=app.settings.la_code, name=app.settings.la_name)
             session.add(la)
             session.flush()
             done.append(f"created local authority {la.code} {la.name}")
         if session.scalars(select(models.Staff).where(models.Staff.username == "admin")).first() is None:
-            add_staff(session, la.id, {"username": "admin", "name": "Administrator", "email": "admin@localhost",
-                                       "roles": ["admin", "process_owner"], "profession": "administrator"}, now)
+            add_staff(
+                session,
+                la.id,
+                {
+                    "username": "admin",
+                    "name": "Administrator",
+                    "email": "admin@localhost",
+                    "roles": ["admin", "process_owner"],
+                    "profession": "administrator",
+                },
+                now,
+            )
             done.append("created the admin user")
         if session.scalars(select(models.Protocol).where(models.Protocol.la_id == la.id)).first() is None:
-            session.add(models.Protocol(la_id=la.id, version=1, data=DEFAULT_PROTOCOL.to_dict(), created_by="casepath init",
-                                        created_at=now, reason="default protocol (Working Together 2023)"))
+            session.add(
+                models.Protocol(
+                    la_id=la.id,
+                    version=1,
+                    data=DEFAULT_PROTOCOL.to_dict(),
+                    created_by="casepath init",
+                    created_at=now,
+                    reason="default protocol (Working Together 2023)",
+                )
+            )
             records.append(session, f"la:{la.code}", la.id, "protocol_changed", "casepath init", {"version": 1}, now)
             done.append("installed the default local protocol")
         if session.scalars(select(models.ProcessVersion).where(models.ProcessVersion.la_id == la.id)).first() is None:
@@ -44,7 +64,9 @@ def init(app: Casepath) -> list[str]:
 
 def default_la_id(app: Casepath) -> int:
     with app.db.transaction() as session:
-        la = session.scalars(select(models.LocalAuthority).where(models.LocalAuthority.code == app.settings.la_code)).first()
+        la = session.scalars(
+            select(models.LocalAuthority).where(models.LocalAuthority.code == app.settings.la_code)
+        ).first()
         if la is None:
             raise LookupError("Casepath is not installed here: run `casepath init` first.")
         return la.id

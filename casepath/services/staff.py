@@ -50,10 +50,16 @@ def line_managers(session: Session, row: models.Staff) -> tuple[str, ...]:
 
 
 def person_of(session: Session, row: models.Staff, today: date) -> Person:
-    return Person(username=row.username, roles=tuple(row.roles), profession=row.profession,
-                  registered=registered_on(row.swe_expires_on, row.swe_number, today),
-                  competencies=tuple(row.competencies), team=row.team, employer=row.employer,
-                  line_managers=line_managers(session, row))
+    return Person(
+        username=row.username,
+        roles=tuple(row.roles),
+        profession=row.profession,
+        registered=registered_on(row.swe_expires_on, row.swe_number, today),
+        competencies=tuple(row.competencies),
+        team=row.team,
+        employer=row.employer,
+        line_managers=line_managers(session, row),
+    )
 
 
 def require_role(actor: Actor, *roles: str) -> None:
@@ -83,12 +89,23 @@ def add_staff(session: Session, la_id: int, data: dict[str, Any], now: datetime)
     if errors:
         raise InvalidForm("The member of staff cannot be created: correct the answers listed.", errors=errors)
     registration = data.get("swe_registration") or {}
-    row = models.Staff(la_id=la_id, username=data["username"], name=data["name"], email=data["email"],
-                       roles=list(dict.fromkeys(data["roles"])), profession=data.get("profession") or "social_worker",
-                       swe_number=registration.get("number"), swe_expires_on=registration.get("expires_on"),
-                       competencies=list(data.get("competencies") or []), team=data.get("team") or "",
-                       line_manager=data.get("line_manager"), employer=data.get("employer") or "la",
-                       caseload_limit=data.get("caseload_limit"), created_at=now, demo=bool(data.get("demo")))
+    row = models.Staff(
+        la_id=la_id,
+        username=data["username"],
+        name=data["name"],
+        email=data["email"],
+        roles=list(dict.fromkeys(data["roles"])),
+        profession=data.get("profession") or "social_worker",
+        swe_number=registration.get("number"),
+        swe_expires_on=registration.get("expires_on"),
+        competencies=list(data.get("competencies") or []),
+        team=data.get("team") or "",
+        line_manager=data.get("line_manager"),
+        employer=data.get("employer") or "la",
+        caseload_limit=data.get("caseload_limit"),
+        created_at=now,
+        demo=bool(data.get("demo")),
+    )
     session.add(row)
     session.flush()
     return row
@@ -101,14 +118,20 @@ def token_hash(token: str) -> str:
 def add_token(session: Session, row: models.Staff, now: datetime, days: int = TOKEN_DAYS) -> str:
     """A new bearer token; only its hash is stored."""
     token = "cp_" + secrets.token_urlsafe(32)
-    session.add(models.ApiToken(staff_id=row.id, token_hash=token_hash(token), created_at=now,
-                                expires_at=now + timedelta(days=days)))
+    session.add(
+        models.ApiToken(
+            staff_id=row.id, token_hash=token_hash(token), created_at=now, expires_at=now + timedelta(days=days)
+        )
+    )
     return token
 
 
 def actor_for_token(session: Session, token: str, now: datetime) -> Actor:
-    query = select(models.ApiToken, models.Staff).join(models.Staff, models.Staff.id == models.ApiToken.staff_id) \
+    query = (
+        select(models.ApiToken, models.Staff)
+        .join(models.Staff, models.Staff.id == models.ApiToken.staff_id)
         .where(models.ApiToken.token_hash == token_hash(token))
+    )
     found = session.execute(query).first()
     if found is None:
         raise Unauthenticated("The token is not recognised. Ask an administrator for a new one.")

@@ -9,8 +9,13 @@ from sqlalchemy import func, select
 
 from casepath.domain.deadlines import planned_date_limit
 from casepath.domain.errors import FgdmRequired, InvalidForm, NotEligible, NotFound
-from casepath.domain.people import CHAIR_STEPS, check_chair_nominee, check_lead_practitioner, \
-    check_registered_social_worker, chair_conflicts
+from casepath.domain.people import (
+    CHAIR_STEPS,
+    chair_conflicts,
+    check_chair_nominee,
+    check_lead_practitioner,
+    check_registered_social_worker,
+)
 from casepath.engine.runner import EngineError
 from casepath.services import records
 from casepath.services.core import Casepath
@@ -23,8 +28,10 @@ def _nominee(run: CaseRun, username: str, field: str) -> Any:
     try:
         row = get_staff(run.session, username, run.case.la_id)
     except NotFound:
-        raise NotEligible(f"There is no member of staff called {username!r}.",
-                          errors={field: ["Enter the username of a member of staff"]}) from None
+        raise NotEligible(
+            f"There is no member of staff called {username!r}.",
+            errors={field: ["Enter the username of a member of staff"]},
+        ) from None
     return person_of(run.session, row, run.today), row
 
 
@@ -39,10 +46,13 @@ def check_step(run: CaseRun, task: models.Task, data: dict[str, Any]) -> dict[st
     elif step == "schedule_icpc":
         person, _ = _nominee(run, data["chair"], "chair")
         from casepath.services.tasks import chains_of  # noqa: PLC0415 - avoid an import cycle
+
         check_chair_nominee(person, run.team, chains_of(run.session, run.team.practitioners()), run.protocol)
         if date.fromisoformat(data["conference_date"]).weekday() >= 5:
-            raise InvalidForm("Conferences are not held at weekends.",
-                              errors={"conference_date": ["Conference date must be a working day"]})
+            raise InvalidForm(
+                "Conferences are not held at weekends.",
+                errors={"conference_date": ["Conference date must be a working day"]},
+            )
     elif step == "hold_icpc" and data.get("decision") == "cp_plan":
         person, _ = _nominee(run, data["lead_social_worker"], "lead_social_worker")
         check_registered_social_worker(person, "the lead social worker for a child protection plan")
@@ -59,9 +69,11 @@ def _allocation(run: CaseRun, data: dict[str, Any]) -> dict[str, Any]:
     limit_day = planned_date_limit(run.events, run.calendar)
     planned = data.get("planned_completion_on")
     if planned and date.fromisoformat(planned) > limit_day:
-        raise InvalidForm(f"The planned completion date must be on or before {limit_day:%d %B %Y}, "
-                          "45 working days after the referral.",
-                          errors={"planned_completion_on": [f"Planned date must be on or before {limit_day:%d/%m/%Y}"]})
+        raise InvalidForm(
+            f"The planned completion date must be on or before {limit_day:%d %B %Y}, "
+            "45 working days after the referral.",
+            errors={"planned_completion_on": [f"Planned date must be on or before {limit_day:%d/%m/%Y}"]},
+        )
     if not planned:
         data["planned_completion_on"] = limit_day.isoformat()
     return _caseload(run, row, person.profession)
@@ -71,14 +83,25 @@ def _caseload(run: CaseRun, row: models.Staff, profession: str) -> dict[str, Any
     limit = row.caseload_limit or run.protocol.caseload_limits.get(profession)
     if not limit:
         return {}
-    held = run.session.scalar(select(func.count()).select_from(models.Case).where(
-        models.Case.la_id == run.case.la_id, models.Case.status == "open",
-        models.Case.people["lead_practitioner"].as_string() == row.username)) or 0
+    held = (
+        run.session.scalar(
+            select(func.count())
+            .select_from(models.Case)
+            .where(
+                models.Case.la_id == run.case.la_id,
+                models.Case.status == "open",
+                models.Case.people["lead_practitioner"].as_string() == row.username,
+            )
+        )
+        or 0
+    )
     if held < limit:
         return {}
     if run.protocol.caseload_mode == "enforce":
-        raise NotEligible(f"{row.username} already holds {held} cases, the limit for them under the local "
-                          "protocol. Choose someone else or agree a change with their manager.")
+        raise NotEligible(
+            f"{row.username} already holds {held} cases, the limit for them under the local "
+            "protocol. Choose someone else or agree a change with their manager."
+        )
     return {"caseload_warning": f"{row.username} holds {held} cases; the protocol's limit is {limit}."}
 
 
@@ -89,11 +112,16 @@ def _fgdm_duty(run: CaseRun) -> None:
             continue
         if step == "fgdm_meeting" and data.get("outcome") in ("held", "declined"):
             return
-        if step == "letter_before_proceedings" and data.get("fgdm_offered") is False \
-                and data.get("fgdm_exception_reason"):
+        if (
+            step == "letter_before_proceedings"
+            and data.get("fgdm_offered") is False
+            and data.get("fgdm_exception_reason")
+        ):
             return
-    raise FgdmRequired("A family group decision-making meeting must be offered and held or declined (or a "
-                       "best-interests exception recorded) before applying to court.")
+    raise FgdmRequired(
+        "A family group decision-making meeting must be offered and held or declined (or a "
+        "best-interests exception recorded) before applying to court."
+    )
 
 
 def record_incident(app: Casepath, actor: Actor, task_id: str, err: EngineError) -> None:
@@ -105,8 +133,15 @@ def record_incident(app: Casepath, actor: Actor, task_id: str, err: EngineError)
         case = session.get(models.Case, task.case_id)
         assert case is not None
         case.incident = f"{err.step or task.step}: {err.message}"[:2000]
-        records.append(session, case.id, case.la_id, "incident", actor.username,
-                       {"step": task.step, "element": err.step, "error": err.message}, app.now(session))
+        records.append(
+            session,
+            case.id,
+            case.la_id,
+            "incident",
+            actor.username,
+            {"step": task.step, "element": err.step, "error": err.message},
+            app.now(session),
+        )
 
 
-__all__ = ["check_step", "chair_conflicts", "record_incident"]
+__all__ = ["chair_conflicts", "check_step", "record_incident"]

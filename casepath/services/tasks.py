@@ -9,8 +9,15 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from casepath.domain.calendar import local_date
-from casepath.domain.errors import (AlreadyClaimed, CasepathError, DelayReasonRequired, Forbidden, InvalidForm,
-                                    NotFound, TaskNotReady)
+from casepath.domain.errors import (
+    AlreadyClaimed,
+    CasepathError,
+    DelayReasonRequired,
+    Forbidden,
+    InvalidForm,
+    NotFound,
+    TaskNotReady,
+)
 from casepath.domain.events import Event
 from casepath.domain.forms import validate_submission
 from casepath.domain.people import ALSO_ALLOWED, APPROVES, Person, after_step, check_lead_practitioner, check_may_do
@@ -140,9 +147,17 @@ def assign_task(app: Casepath, actor: Actor, task_id: str, assignee: str, reason
         authorise(run, task, person_of(session, target, run.today))
         previous, task.assignee, task.state = task.assignee, target.username, "claimed"
         _involve(run.case, target.username)
-        run.record("task_assigned", actor.username, {"task_id": task.id, "step": task.step,
-                                                     "assignee": target.username, "previous": previous,
-                                                     "reason": reason.strip()})
+        run.record(
+            "task_assigned",
+            actor.username,
+            {
+                "task_id": task.id,
+                "step": task.step,
+                "assignee": target.username,
+                "previous": previous,
+                "reason": reason.strip(),
+            },
+        )
         return task_view(task)
 
 
@@ -184,16 +199,31 @@ def _complete(app: Casepath, session: Session, actor: Actor, task_id: str, body:
     extra = steps.check_step(run, task, clean)
     late = task.due_on is not None and run.today > task.due_on
     if late and not (delay_reason or "").strip():
-        raise DelayReasonRequired(f"This step was due on {task.due_on:%d %B %Y}. Record why it is late in "
-                                  "`delay_reason`: if it isn't recorded, it didn't happen.")
+        raise DelayReasonRequired(
+            f"This step was due on {task.due_on:%d %B %Y}. Record why it is late in "
+            "`delay_reason`: if it isn't recorded, it didn't happen."
+        )
     if not task.assignee:
         run.record("task_claimed", actor.username, {"task_id": task.id, "step": task.step, "assignee": actor.username})
     task.assignee, task.state = actor.username, "completed"
     task.completed_by, task.completed_at, task.data, task.draft = actor.username, run.now, clean, None
-    run.record("task_completed", actor.username, {
-        "task_id": task.id, "step": task.step, "data": clean, "completed_on": run.today.isoformat(),
-        "due_on": task.due_on, "rule": task.rule, "late": late, "delay_reason": (delay_reason or "").strip() or None,
-        "author": (authors_of(run.events, task.step) or [None])[0], "actor_profile": person.profile(), **extra})
+    run.record(
+        "task_completed",
+        actor.username,
+        {
+            "task_id": task.id,
+            "step": task.step,
+            "data": clean,
+            "completed_on": run.today.isoformat(),
+            "due_on": task.due_on,
+            "rule": task.rule,
+            "late": late,
+            "delay_reason": (delay_reason or "").strip() or None,
+            "author": (authors_of(run.events, task.step) or [None])[0],
+            "actor_profile": person.profile(),
+            **extra,
+        },
+    )
     run.case.people = after_step(run.case.people, task.step, clean, actor.username, person.team, run.protocol)
     messages = run.instance(task.instance_id).complete(task.id, clean, run.context())
     run.follow(messages, actor.username)
@@ -202,8 +232,9 @@ def _complete(app: Casepath, session: Session, actor: Actor, task_id: str, body:
     return {"task": task_view(task), "case": case_view(app, session, run.case)}
 
 
-def list_inbox(app: Casepath, actor: Actor, view: str, limit: int = 50, offset: int = 0,
-               step: str | None = None) -> list[dict[str, Any]]:
+def list_inbox(
+    app: Casepath, actor: Actor, view: str, limit: int = 50, offset: int = 0, step: str | None = None
+) -> list[dict[str, Any]]:
     """mine: assigned to me; available: unclaimed steps my roles may take; overdue: late in my team."""
     with app.db.transaction() as session:
         me = get_staff(session, actor.username, actor.la_id)
@@ -227,4 +258,3 @@ def list_inbox(app: Casepath, actor: Actor, view: str, limit: int = 50, offset: 
         query = query.order_by(models.Task.due_on.is_(None), models.Task.due_on, models.Task.created_at)
         rows = session.scalars(query.limit(min(limit, PAGE_MAX)).offset(offset))
         return [task_view(t) for t in rows]
-

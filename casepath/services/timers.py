@@ -23,9 +23,12 @@ RETRY_AFTER = timedelta(hours=1)
 
 def due_instances(app: Casepath, now: datetime, limit: int, skip: set[str]) -> list[str]:
     with app.db.transaction() as session:
-        query = select(models.Instance.id).where(models.Instance.status == "active",
-                                                 models.Instance.next_timer_at <= now) \
-            .order_by(models.Instance.next_timer_at).limit(limit + len(skip))
+        query = (
+            select(models.Instance.id)
+            .where(models.Instance.status == "active", models.Instance.next_timer_at <= now)
+            .order_by(models.Instance.next_timer_at)
+            .limit(limit + len(skip))
+        )
         return [i for i in session.scalars(query) if i not in skip][:limit]
 
 
@@ -65,8 +68,7 @@ def _incident(app: Casepath, instance_id: str, err: EngineError) -> None:
         now = app.now(session)
         row.next_timer_at = now + RETRY_AFTER
         case.incident = f"{err.step or 'timer'}: {err.message}"[:2000]
-        records.append(session, case.id, case.la_id, "incident", None, {"element": err.step, "error": err.message},
-                       now)
+        records.append(session, case.id, case.la_id, "incident", None, {"element": err.step, "error": err.message}, now)
     log.error("timer on instance %s failed: %s", instance_id, err)
 
 

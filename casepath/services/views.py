@@ -15,16 +15,36 @@ from casepath.store import models
 
 
 def task_view(task: models.Task) -> dict[str, Any]:
-    return {"id": task.id, "case_id": task.case_id, "step": task.step, "name": task.name, "role": task.role,
-            "state": task.state, "assignee": task.assignee, "due_on": _iso(task.due_on), "rule": task.rule,
-            "team": task.team, "completed_by": task.completed_by, "completed_at": _iso(task.completed_at),
-            "created_at": _iso(task.created_at), "overdue_step": (task.data or {}).get("overdue_step")}
+    return {
+        "id": task.id,
+        "case_id": task.case_id,
+        "step": task.step,
+        "name": task.name,
+        "role": task.role,
+        "state": task.state,
+        "assignee": task.assignee,
+        "due_on": _iso(task.due_on),
+        "rule": task.rule,
+        "team": task.team,
+        "completed_by": task.completed_by,
+        "completed_at": _iso(task.completed_at),
+        "created_at": _iso(task.created_at),
+        "overdue_step": (task.data or {}).get("overdue_step"),
+    }
 
 
 def child_view(child: models.Child) -> dict[str, Any]:
-    return {"id": child.id, "first_name": child.first_name, "last_name": child.last_name,
-            "date_of_birth": _iso(child.date_of_birth), "expected_date_of_birth": _iso(child.expected_date_of_birth),
-            "sex": child.sex, "ethnicity": child.ethnicity, "disabilities": list(child.disabilities), "upn": child.upn}
+    return {
+        "id": child.id,
+        "first_name": child.first_name,
+        "last_name": child.last_name,
+        "date_of_birth": _iso(child.date_of_birth),
+        "expected_date_of_birth": _iso(child.expected_date_of_birth),
+        "sex": child.sex,
+        "ethnicity": child.ethnicity,
+        "disabilities": list(child.disabilities),
+        "upn": child.upn,
+    }
 
 
 def case_tasks(session: Session, case_id: str, state: str | None = None) -> list[models.Task]:
@@ -45,15 +65,35 @@ def case_view(app: Casepath, session: Session, case: models.Case) -> dict[str, A
     child = session.get(models.Child, case.child_id)
     assert child is not None
     people = case.people
-    clocks = [{"rule": r["rule"], "started_on": r.get("started_on"), "due_on": r["due_on"], "met_on": r["met_on"],
-               "status": r["status"]} for r in conformance(app, session, case) if r.get("due_on")]
-    return {"id": case.id, "child": child_view(child), "status": case.status, "phase": case.phase,
-            "lead_practitioner": people.get("lead_practitioner"),
-            "lead_social_worker": people.get("lead_social_worker"), "supervisor": people.get("supervisor"),
-            "chair": people.get("chair"), "team": people.get("team"),
-            "received_at": _iso(case.received_at), "closed_on": _iso(case.closed_on),
-            "closure_reason": case.closure_reason, "incident": case.incident, "version": case.version,
-            "tasks": [task_view(t) for t in case_tasks(session, case.id)], "clocks": clocks}
+    clocks = [
+        {
+            "rule": r["rule"],
+            "started_on": r.get("started_on"),
+            "due_on": r["due_on"],
+            "met_on": r["met_on"],
+            "status": r["status"],
+        }
+        for r in conformance(app, session, case)
+        if r.get("due_on")
+    ]
+    return {
+        "id": case.id,
+        "child": child_view(child),
+        "status": case.status,
+        "phase": case.phase,
+        "lead_practitioner": people.get("lead_practitioner"),
+        "lead_social_worker": people.get("lead_social_worker"),
+        "supervisor": people.get("supervisor"),
+        "chair": people.get("chair"),
+        "team": people.get("team"),
+        "received_at": _iso(case.received_at),
+        "closed_on": _iso(case.closed_on),
+        "closure_reason": case.closure_reason,
+        "incident": case.incident,
+        "version": case.version,
+        "tasks": [task_view(t) for t in case_tasks(session, case.id)],
+        "clocks": clocks,
+    }
 
 
 def _iso(value: Any) -> str | None:

@@ -15,8 +15,13 @@ PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 DI = "http://www.omg.org/spec/BPMN/20100524/DI"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-NS = {"bpmn": BPMN, "bpmndi": DI, "dc": "http://www.omg.org/spec/DD/20100524/DC",
-      "di": "http://www.omg.org/spec/DD/20100524/DI", "spiffworkflow": SPIFF}
+NS = {
+    "bpmn": BPMN,
+    "bpmndi": DI,
+    "dc": "http://www.omg.org/spec/DD/20100524/DC",
+    "di": "http://www.omg.org/spec/DD/20100524/DI",
+    "spiffworkflow": SPIFF,
+}
 
 # The contract: step id -> the lane (role code) its user task sits in.
 STEPS = {
@@ -40,16 +45,41 @@ STEPS = {
     "care_application": "practice_supervisor",
     "overdue_review": "practice_supervisor",
 }
-TIMED = {"referral_decision", "allocate_lead_practitioner", "child_and_family_assessment", "approve_assessment",
-         "cin_review", "strategy_discussion", "section47_enquiry", "approve_section47", "schedule_icpc",
-         "hold_icpc", "core_group_meeting", "review_conference"}
-ROLES = {"front_door", "practice_supervisor", "lead_practitioner", "social_worker", "conference_chair",
-         "business_support"}
+TIMED = {
+    "referral_decision",
+    "allocate_lead_practitioner",
+    "child_and_family_assessment",
+    "approve_assessment",
+    "cin_review",
+    "strategy_discussion",
+    "section47_enquiry",
+    "approve_section47",
+    "schedule_icpc",
+    "hold_icpc",
+    "core_group_meeting",
+    "review_conference",
+}
+ROLES = {
+    "front_door",
+    "practice_supervisor",
+    "lead_practitioner",
+    "social_worker",
+    "conference_chair",
+    "business_support",
+}
 STARTS = {  # process id -> the message its start event catches (None: a plain start event)
-    "referral": None, "assessment": "assessment_requested", "cin_plan": "cin_plan_requested",
-    "cin_plan_review": "cin_review_due", "closure": "closure_requested", "strategy": "strategy_requested",
-    "section47": "s47_started", "icpc": "icpc_requested", "cp_plan": "cp_plan_started", "cp_review": "review_due",
-    "pre_proceedings": "pre_proceedings", "overdue": "step_overdue",
+    "referral": None,
+    "assessment": "assessment_requested",
+    "cin_plan": "cin_plan_requested",
+    "cin_plan_review": "cin_review_due",
+    "closure": "closure_requested",
+    "strategy": "strategy_requested",
+    "section47": "s47_started",
+    "icpc": "icpc_requested",
+    "cp_plan": "cp_plan_started",
+    "cp_review": "review_due",
+    "pre_proceedings": "pre_proceedings",
+    "overdue": "step_overdue",
 }
 THROWS = {
     "referral": {"case_closed", "assessment_requested", "strategy_requested", "step_overdue"},
@@ -114,8 +144,7 @@ def test_every_user_task_documents_the_step_and_its_statutory_source(diagrams: D
 
 
 def test_every_step_timed_by_a_statutory_rule_has_a_deadline_timer(diagrams: Diagrams) -> None:
-    timed = {step for process in diagrams.processes.values() for step, info in process.user_tasks.items()
-             if info.timed}
+    timed = {step for process in diagrams.processes.values() for step, info in process.user_tasks.items() if info.timed}
     assert timed == TIMED
 
 
@@ -179,8 +208,9 @@ def test_every_exclusive_choice_has_a_condition_on_every_outgoing_flow() -> None
             assert gateway.get("default") is None
             for ref in outgoing:
                 flow = tree.find(f".//bpmn:sequenceFlow[@id='{ref.text}']", NS)
-                assert (flow.findtext("bpmn:conditionExpression", namespaces=NS) or "").strip(), \
+                assert (flow.findtext("bpmn:conditionExpression", namespaces=NS) or "").strip(), (
                     f"{name}: {flow.get('id')} has no condition"
+                )
 
 
 def test_every_lane_is_named_by_a_role_code_and_every_node_sits_in_one_lane() -> None:
@@ -190,8 +220,11 @@ def test_every_lane_is_named_by_a_role_code_and_every_node_sits_in_one_lane() ->
         assert lanes, name
         assert {lane.get("name") for lane in lanes} <= ROLES, name
         refs = Counter(ref.text for lane in lanes for ref in lane.iterfind("bpmn:flowNodeRef", NS))
-        nodes = {el.get("id") for el in process if etree.QName(el).localname not in
-                 ("laneSet", "sequenceFlow", "documentation", "extensionElements")}
+        nodes = {
+            el.get("id")
+            for el in process
+            if etree.QName(el).localname not in ("laneSet", "sequenceFlow", "documentation", "extensionElements")
+        }
         assert set(refs) == nodes, name
         assert all(count == 1 for count in refs.values()), name
 

@@ -27,8 +27,9 @@ def diagrams() -> Diagrams:
     return parse_diagrams({path.name: path.read_bytes() for path in PROCESSES.glob("*.bpmn")})
 
 
-def _start(diagrams: Diagrams, process_id: str, data: dict[str, Any], context: RunContext) -> tuple[Instance,
-                                                                                                     list[Message]]:
+def _start(
+    diagrams: Diagrams, process_id: str, data: dict[str, Any], context: RunContext
+) -> tuple[Instance, list[Message]]:
     """Instance.start, plus a workaround for an engine bug while it lasts.
 
     SpiffWorkflow leaves a message start event WAITING for its message when the process is started
@@ -61,16 +62,20 @@ class Case:
     thrown: list[Message] = field(default_factory=list)
     closed: bool = False
     closure_reason: str | None = None
-    team: dict[str, str | None] = field(default_factory=lambda: {"lead_practitioner": None,
-                                                                 "lead_social_worker": None, "chair": None})
+    team: dict[str, str | None] = field(
+        default_factory=lambda: {"lead_practitioner": None, "lead_social_worker": None, "chair": None}
+    )
     sizes: dict[str, list[int]] = field(default_factory=dict)
 
     def context(self) -> RunContext:
         return RunContext(now=self.now, case_id="case-1", deadline=lambda step: DEADLINE)
 
     def phase_data(self) -> dict[str, Any]:
-        return {"lead_practitioner_allocated": bool(self.team["lead_practitioner"]), **self.team,
-                "received_on": RECEIVED.date().isoformat()}
+        return {
+            "lead_practitioner_allocated": bool(self.team["lead_practitioner"]),
+            **self.team,
+            "received_on": RECEIVED.date().isoformat(),
+        }
 
     # -- the services' part ------------------------------------------------------------------
     def start(self, process_id: str, extra: dict[str, Any] | None = None) -> None:
@@ -79,8 +84,7 @@ class Case:
             if other in self.diagrams.processes[process_id].cancels:
                 del self.states[key]
                 self.cancelled.append(other)
-        instance, messages = _start(self.diagrams, process_id, {**self.phase_data(), **(extra or {})},
-                                    self.context())
+        instance, messages = _start(self.diagrams, process_id, {**self.phase_data(), **(extra or {})}, self.context())
         key = f"{process_id}#{len(self.started)}"
         self.started.append(process_id)
         self._save(key, process_id, instance)
@@ -116,8 +120,11 @@ class Case:
 
     # -- what staff do ------------------------------------------------------------------------
     def ready(self) -> list[tuple[str, ReadyTask]]:
-        return [(key, task) for key, (_pid, state) in self.states.items()
-                for task in Instance.load(self.diagrams, state).ready_tasks()]
+        return [
+            (key, task)
+            for key, (_pid, state) in self.states.items()
+            for task in Instance.load(self.diagrams, state).ready_tasks()
+        ]
 
     def steps(self) -> list[str]:
         return sorted(task.step for _key, task in self.ready())
@@ -165,13 +172,21 @@ def referral_decision(decision: str) -> dict[str, Any]:
     return data if decision == "nfa" else {**data, "primary_need": "N1"}
 
 
-ALLOCATE = {"lead_practitioner": "fsw1", "practitioner_agreed": True, "rationale": "Capacity and skills.",
-            "planned_completion_on": "2025-05-30"}
+ALLOCATE = {
+    "lead_practitioner": "fsw1",
+    "practitioner_agreed": True,
+    "rationale": "Capacity and skills.",
+    "planned_completion_on": "2025-05-30",
+}
 
 
 def assessment(recommendation: str = "cin_plan") -> dict[str, Any]:
-    return {"started_on": "2025-04-08", "factors": ["21"], "summary": "Seen the child.",
-            "recommendation": recommendation}
+    return {
+        "started_on": "2025-04-08",
+        "factors": ["21"],
+        "summary": "Seen the child.",
+        "recommendation": recommendation,
+    }
 
 
 def approval(outcome: str | None) -> dict[str, Any]:
@@ -189,15 +204,21 @@ def cin_review(outcome: str) -> dict[str, Any]:
 
 
 def strategy(decision: str) -> dict[str, Any]:
-    data: dict[str, Any] = {"held_on": "2025-04-07", "decision": decision,
-                            "participants": [{"agency": a, "name": a.title()}
-                                             for a in ("la_social_care", "police", "health")]}
+    data: dict[str, Any] = {
+        "held_on": "2025-04-07",
+        "decision": decision,
+        "participants": [{"agency": a, "name": a.title()} for a in ("la_social_care", "police", "health")],
+    }
     return {**data, "lead_social_worker": "sw1"} if decision == "s47" else data
 
 
 def enquiry(recommendation: str = "icpc") -> dict[str, Any]:
-    return {"started_on": "2025-04-07", "factors": ["3A"], "findings": "Injury explained poorly.",
-            "recommendation": recommendation}
+    return {
+        "started_on": "2025-04-07",
+        "factors": ["3A"],
+        "findings": "Injury explained poorly.",
+        "recommendation": recommendation,
+    }
 
 
 SCHEDULE = {"conference_date": "2025-04-25", "chair": "chair1"}
@@ -205,8 +226,13 @@ SCHEDULE = {"conference_date": "2025-04-25", "chair": "chair1"}
 
 def icpc(decision: str, next_: str | None = None) -> dict[str, Any]:
     if decision == "cp_plan":
-        return {"held_on": "2025-04-25", "decision": "cp_plan", "category_of_abuse": "PHY",
-                "lead_social_worker": "sw1", "core_group": [{"agency": "health", "name": "HV"}]}
+        return {
+            "held_on": "2025-04-25",
+            "decision": "cp_plan",
+            "category_of_abuse": "PHY",
+            "lead_social_worker": "sw1",
+            "core_group": [{"agency": "health", "name": "HV"}],
+        }
     return {"held_on": "2025-04-25", "decision": "no_plan", "next": next_}
 
 
@@ -254,9 +280,11 @@ def at_icpc(diagrams: Diagrams) -> Case:
 
 # -- referral ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("decision", ["nfa", "early_help"])
-def test_a_referral_needing_no_further_action_or_early_help_closes_the_case_as_nfa(diagrams: Diagrams,
-                                                                                     decision: str) -> None:
+def test_a_referral_needing_no_further_action_or_early_help_closes_the_case_as_nfa(
+    diagrams: Diagrams, decision: str
+) -> None:
     case = referred(diagrams)
     case.complete("referral_decision", **referral_decision(decision))
     assert case.closed and case.closure_reason == "NFA"
@@ -280,8 +308,16 @@ def test_a_referral_for_assessment_runs_through_a_cin_plan_three_reviews_and_a_c
     case.complete("close_case", **CLOSE)
     assert case.closed and case.closure_reason == "RC7"
     assert case.started == ["referral", "assessment", "cin_plan"] + ["cin_plan_review"] * 4 + ["closure"]
-    assert case.names() == ["assessment_requested", "cin_plan_requested", "cin_review_due", "cin_review_due",
-                            "cin_review_due", "cin_review_due", "closure_requested", "case_closed"]
+    assert case.names() == [
+        "assessment_requested",
+        "cin_plan_requested",
+        "cin_review_due",
+        "cin_review_due",
+        "cin_review_due",
+        "cin_review_due",
+        "closure_requested",
+        "case_closed",
+    ]
     assert case.cancelled == []
 
 
@@ -298,6 +334,7 @@ def test_the_lead_practitioner_and_the_referral_date_reach_every_new_phase(diagr
 
 # -- assessment ---------------------------------------------------------------------------------------
 
+
 def test_an_assessment_sent_back_twice_returns_to_the_practitioner_each_time(diagrams: Diagrams) -> None:
     case = allocated_to_assessment(diagrams)
     for _ in range(2):
@@ -310,8 +347,9 @@ def test_an_assessment_sent_back_twice_returns_to_the_practitioner_each_time(dia
 
 
 @pytest.mark.parametrize(("outcome", "reason"), [("nfa", "RC8"), ("early_help", "RC9")])
-def test_an_approved_assessment_closing_the_case_records_rc8_or_rc9(diagrams: Diagrams, outcome: str,
-                                                                     reason: str) -> None:
+def test_an_approved_assessment_closing_the_case_records_rc8_or_rc9(
+    diagrams: Diagrams, outcome: str, reason: str
+) -> None:
     case = allocated_to_assessment(diagrams)
     case.complete("child_and_family_assessment", **assessment(outcome))
     case.complete("approve_assessment", **approval(outcome))
@@ -320,7 +358,8 @@ def test_an_approved_assessment_closing_the_case_records_rc8_or_rc9(diagrams: Di
 
 
 def test_an_assessment_escalated_to_a_strategy_discussion_without_s47_lets_the_case_continue(
-        diagrams: Diagrams) -> None:
+    diagrams: Diagrams,
+) -> None:
     case = allocated_to_assessment(diagrams)
     case.complete("child_and_family_assessment", **assessment("strategy_discussion"))
     case.complete("approve_assessment", **approval("strategy_discussion"))
@@ -330,8 +369,7 @@ def test_an_assessment_escalated_to_a_strategy_discussion_without_s47_lets_the_c
     assert case.states == {} and not case.closed
 
 
-def test_a_strategy_discussion_without_s47_on_an_unallocated_case_requests_an_assessment(
-        diagrams: Diagrams) -> None:
+def test_a_strategy_discussion_without_s47_on_an_unallocated_case_requests_an_assessment(diagrams: Diagrams) -> None:
     case = referred(diagrams)
     case.complete("referral_decision", **referral_decision("strategy_discussion"))
     case.complete("strategy_discussion", **strategy("no_s47"))
@@ -340,6 +378,7 @@ def test_a_strategy_discussion_without_s47_on_an_unallocated_case_requests_an_as
 
 
 # -- child in need plan ---------------------------------------------------------------------------------
+
 
 def test_a_cin_plan_sent_back_is_redrafted_before_it_starts(diagrams: Diagrams) -> None:
     case = Case(diagrams)
@@ -363,8 +402,10 @@ def test_a_cin_review_can_escalate_to_a_strategy_discussion_and_section47(diagra
 
 # -- child protection -----------------------------------------------------------------------------------
 
+
 def test_the_child_protection_pathway_survives_24_review_conferences_and_steps_down_to_a_cin_plan(
-        diagrams: Diagrams) -> None:
+    diagrams: Diagrams,
+) -> None:
     case = at_icpc(diagrams)
     case.complete("hold_icpc", **icpc("cp_plan"))
     assert case.started[-3:] == ["icpc", "cp_plan", "cp_review"]
@@ -400,8 +441,9 @@ def test_a_section47_enquiry_sent_back_returns_to_the_social_worker(diagrams: Di
 
 
 @pytest.mark.parametrize(("outcome", "next_step"), [("cin_plan", "draft_cin_plan"), ("close", "close_case")])
-def test_a_section47_enquiry_can_lead_to_a_cin_plan_or_closure(diagrams: Diagrams, outcome: str,
-                                                                next_step: str) -> None:
+def test_a_section47_enquiry_can_lead_to_a_cin_plan_or_closure(
+    diagrams: Diagrams, outcome: str, next_step: str
+) -> None:
     case = under_section47(diagrams)
     case.complete("section47_enquiry", **enquiry(outcome))
     case.complete("approve_section47", **approval(outcome))
@@ -418,8 +460,9 @@ def test_a_section47_enquiry_started_during_an_assessment_ends_the_assessment(di
 
 
 @pytest.mark.parametrize(("next_", "next_step"), [("cin_plan", "draft_cin_plan"), ("close", "close_case")])
-def test_an_icpc_deciding_no_plan_leads_to_a_cin_plan_or_closure(diagrams: Diagrams, next_: str,
-                                                                  next_step: str) -> None:
+def test_an_icpc_deciding_no_plan_leads_to_a_cin_plan_or_closure(
+    diagrams: Diagrams, next_: str, next_step: str
+) -> None:
     case = at_icpc(diagrams)
     case.complete("hold_icpc", **icpc("no_plan", next_))
     assert case.steps() == [next_step]
@@ -443,8 +486,8 @@ def test_a_cp_plan_ends_the_cin_plan_and_its_reviews(diagrams: Diagrams) -> None
 
 # -- pre-proceedings ------------------------------------------------------------------------------------
 
-def test_pre_proceedings_with_an_fgdm_offer_records_the_meeting_before_the_application(
-        diagrams: Diagrams) -> None:
+
+def test_pre_proceedings_with_an_fgdm_offer_records_the_meeting_before_the_application(diagrams: Diagrams) -> None:
     case = Case(diagrams)
     case.event("pre_proceedings")
     case.complete("letter_before_proceedings", sent_on="2025-05-01", fgdm_offered=True)
@@ -458,8 +501,12 @@ def test_pre_proceedings_with_an_fgdm_offer_records_the_meeting_before_the_appli
 def test_pre_proceedings_without_an_fgdm_offer_goes_straight_to_the_application(diagrams: Diagrams) -> None:
     case = Case(diagrams)
     case.event("pre_proceedings")
-    case.complete("letter_before_proceedings", sent_on="2025-05-01", fgdm_offered=False,
-                  fgdm_exception_reason="Risk of domestic abuse at a family meeting.")
+    case.complete(
+        "letter_before_proceedings",
+        sent_on="2025-05-01",
+        fgdm_offered=False,
+        fgdm_exception_reason="Risk of domestic abuse at a family meeting.",
+    )
     assert case.steps() == ["care_application"]
     case.complete("care_application", issued_on="2025-06-02")
     assert case.states == {}
@@ -474,6 +521,7 @@ def test_pre_proceedings_run_alongside_a_cp_plan_without_ending_it(diagrams: Dia
 
 
 # -- deadlines ------------------------------------------------------------------------------------------
+
 
 def test_a_passing_deadline_throws_step_overdue_and_the_late_step_stays_open(diagrams: Diagrams) -> None:
     case = referred(diagrams)
@@ -496,8 +544,10 @@ ROUTES: dict[str, tuple[str, list[tuple[str, dict[str, Any]]]]] = {
     "referral_decision": ("referral", []),
     "allocate_lead_practitioner": ("referral", [("referral_decision", referral_decision("assessment"))]),
     "child_and_family_assessment": ("assessment", [("allocate_lead_practitioner", ALLOCATE)]),
-    "approve_assessment": ("assessment", [("allocate_lead_practitioner", ALLOCATE),
-                                          ("child_and_family_assessment", assessment())]),
+    "approve_assessment": (
+        "assessment",
+        [("allocate_lead_practitioner", ALLOCATE), ("child_and_family_assessment", assessment())],
+    ),
     "cin_review": ("cin_plan", [("draft_cin_plan", DRAFT), ("approve_cin_plan", PLAN_APPROVED)]),
     "strategy_discussion": ("strategy", []),
     "section47_enquiry": ("strategy", [("strategy_discussion", strategy("s47"))]),
