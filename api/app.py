@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, g, request
-from flask_smorest import Api
 
-from api import errors, v1
+from api import errors, guards, v1, v1_browse, v1_reports
 from api.auth import PUBLIC_ENDPOINTS, resolve_actor
+from api.openapi import CasepathApi, register_docs
 from casepath.domain.errors import Unauthenticated
 from casepath.services.core import Casepath, Settings
+from web import init_app as init_web
 
 MAX_BODY = 1_000_000
 
@@ -23,8 +24,6 @@ def create_app(core: Casepath | None = None, test_config: dict[str, Any] | None 
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
         MAX_CONTENT_LENGTH=MAX_BODY,
         API_SPEC_OPTIONS={
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
@@ -33,11 +32,17 @@ def create_app(core: Casepath | None = None, test_config: dict[str, Any] | None 
     )
     app.config.update(test_config or {})
     app.extensions["casepath"] = core or Casepath(Settings.from_env())
-    api = Api(app)
+    api = CasepathApi(app)
     api.register_blueprint(v1.blp)
+    api.register_blueprint(v1_browse.blp)
+    api.register_blueprint(v1_reports.blp)
+    register_docs(app)
     errors.register(app)
+    app.before_request(guards.refuse_large_bodies)
     app.before_request(_authenticate)
+    app.before_request(guards.check_request)
     app.after_request(_security_headers)
+    init_web(app)  # the staff pages; SECRET_KEY from CASEPATH_SECRET_KEY or var/secret_key
     return app
 
 

@@ -13,7 +13,8 @@ from casepath.services.core import Casepath
 from casepath.services.staff import Actor, actor_for_token
 
 F = TypeVar("F", bound=Callable[..., Any])
-PUBLIC_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "static"}
+# documented as public in design/api.md: the OpenAPI document, its browsable docs and their assets
+PUBLIC_ENDPOINTS = {"api-docs.openapi_json", "api_docs", "api_docs_script", "swagger_ui_asset", "static"}
 
 
 def core() -> Casepath:

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from casepath.domain.errors import CasepathError
 
@@ -83,33 +83,50 @@ def _webargs_errors(err: HTTPException) -> dict[str, list[str]]:
     return flat
 
 
+FRIENDLY = {
+    404: "There is nothing at this address: check it against the API documentation at /api/docs.",
+    405: "This address does not accept that method: check the API documentation at /api/docs.",
+    413: "The request is too large (the limit is 1 MB). Send less.",
+}
+
+
+def _joined(errors: dict[str, list[str]]) -> str:
+    return "; ".join(f"{k}: {' '.join(v)}" for k, v in list(errors.items())[:5])
+
+
+def _from_http(err: HTTPException) -> Response:
+    status = err.code or 400
+    code = HTTP_CODES.get(status, "bad_request")
+    if status == 422:
+        errors = _webargs_errors(err)
+        return problem(
+            "invalid_form",
+            "There is a problem with the request",
+            f"Correct these and send it again. {_joined(errors)}".strip(),
+            errors,
+        )
+    if status == 400 and hasattr(err, "data"):
+        errors = _webargs_errors(err)
+        return problem("bad_request", "The request is not well formed", f"Check the request: {_joined(errors)}", errors)
+    default = type(err).description
+    detail = err.description if err.description and err.description != default else FRIENDLY.get(status, err.name)
+    return problem(code, err.name, detail or err.name)
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CasepathError)
     def domain_error(err: CasepathError) -> Response:
-        return problem(err.code, err.title, err.detail, err.errors or None)
+        response = problem(err.code, err.title, err.detail, err.errors or None)
+        if err.code == "unauthenticated":
+            response.headers["WWW-Authenticate"] = 'Bearer realm="casepath"'
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response:
-        status = err.code or 400
-        code = HTTP_CODES.get(status, "bad_request")
-        if status == 422:
-            errors = _webargs_errors(err)
-            where = "; ".join(f"{k}: {' '.join(v)}" for k, v in list(errors.items())[:5])
-            return problem(
-                "invalid_form",
-                "There is a problem with the request",
-                f"Correct these and send it again. {where}".strip(),
-                errors,
-            )
-        if status == 400 and hasattr(err, "data"):
-            return problem(
-                "bad_request",
-                "The request is not well formed",
-                "Check the query parameters: "
-                + "; ".join(f"{k}: {' '.join(v)}" for k, v in _webargs_errors(err).items()),
-                _webargs_errors(err),
-            )
-        return problem(code, err.name, err.description or err.name)
+        response = _from_http(err)
+        if isinstance(err, MethodNotAllowed) and err.valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(err.valid_methods))
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(err: Exception) -> Response:

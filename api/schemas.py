@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from marshmallow import RAISE, Schema, fields, validate
 
 from casepath.domain import codes
@@ -12,6 +14,13 @@ USERNAME = validate.Regexp(
 )
 TEXT = validate.Length(max=10_000)
 SHORT = validate.Length(min=1, max=200)
+IDENT = validate.Regexp(r"^[A-Za-z0-9_.-]{1,100}$", error="Enter an identifier of letters, numbers, dots, dashes or underscores.")
+TEAM = validate.Regexp(r"^[^\x00-\x1f\x7f]{1,100}$", error="Enter a team name of up to 100 characters.")
+DATES = validate.Range(min=date(1900, 1, 1), max=date(2100, 12, 31), error="Enter a date between 1900 and 2100.")
+MOMENTS = validate.Range(
+    min=datetime(1900, 1, 2, tzinfo=UTC), max=datetime(2100, 12, 30, tzinfo=UTC), error="Enter a time between 1900 and 2100."
+)
+PAGE_MAX = 200
 
 
 class Strict(Schema):
@@ -21,7 +30,7 @@ class Strict(Schema):
 
 class Registration(Strict):
     number = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    expires_on = fields.Date(required=True)
+    expires_on = fields.Date(required=True, validate=DATES)
 
 
 class StaffIn(Strict):
@@ -63,7 +72,7 @@ class TokenOut(Schema):
 
 
 class ClockIn(Strict):
-    now = fields.AwareDateTime(required=True)
+    now = fields.AwareDateTime(required=True, validate=MOMENTS)
 
 
 class ClockOut(Schema):
@@ -75,8 +84,8 @@ class ClockOut(Schema):
 class ChildIn(Strict):
     first_name = fields.String(required=True, validate=SHORT)
     last_name = fields.String(required=True, validate=SHORT)
-    date_of_birth = fields.Date(load_default=None, allow_none=True)
-    expected_date_of_birth = fields.Date(load_default=None, allow_none=True)
+    date_of_birth = fields.Date(load_default=None, allow_none=True, validate=DATES)
+    expected_date_of_birth = fields.Date(load_default=None, allow_none=True, validate=DATES)
     sex = fields.String(required=True, validate=validate.OneOf(["M", "F", "U"]))
     ethnicity = fields.String(required=True, validate=validate.OneOf(list(codes.ETHNICITY)))
     disabilities = fields.List(
@@ -90,7 +99,7 @@ class ChildIn(Strict):
 class ReferralIn(Strict):
     child = fields.Nested(ChildIn, load_default=None, allow_none=True)
     child_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=36))
-    received_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    received_at = fields.AwareDateTime(load_default=None, allow_none=True, validate=MOMENTS)
     source = fields.String(required=True, validate=validate.OneOf(list(codes.REFERRAL_SOURCE)))
     concerns = fields.String(load_default="", validate=TEXT)
 
@@ -131,9 +140,21 @@ class ClockRow(Schema):
     status = fields.String()
 
 
+class ChildRecord(Schema):
+    id = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    date_of_birth = fields.String(allow_none=True)
+    expected_date_of_birth = fields.String(allow_none=True)
+    sex = fields.String()
+    ethnicity = fields.String()
+    disabilities = fields.List(fields.String())
+    upn = fields.String(allow_none=True)
+
+
 class CaseOut(Schema):
     id = fields.String()
-    child = fields.Dict()
+    child = fields.Nested(ChildRecord)
     status = fields.String()
     phase = fields.String()
     lead_practitioner = fields.String(allow_none=True)
@@ -177,15 +198,49 @@ class CaseEventOut(Schema):
     case = fields.Nested(CaseOut)
 
 
-class InboxQuery(Strict):
+TASK_STATES = ["ready", "claimed", "completed", "cancelled"]
+
+
+class PageQuery(Strict):
+    limit = fields.Integer(
+        load_default=50, validate=validate.Range(min=1, max=PAGE_MAX), metadata={"description": "Page size (max 200)"}
+    )
+    offset = fields.Integer(
+        load_default=0, validate=validate.Range(min=0, max=1_000_000), metadata={"description": "Items to skip"}
+    )
+
+
+class InboxQuery(PageQuery):
     view = fields.String(load_default="mine", validate=validate.OneOf(["mine", "available", "overdue", "team"]))
-    step = fields.String(load_default=None, validate=validate.Length(max=100))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+    step = fields.String(load_default=None, validate=IDENT)
+    role = fields.String(load_default=None, validate=IDENT)
+    state = fields.String(load_default=None, validate=validate.OneOf(TASK_STATES))
+    overdue = fields.Boolean(load_default=None)
+    team = fields.String(load_default=None, validate=TEAM)
+    due_from = fields.Date(load_default=None, validate=DATES)
+    due_to = fields.Date(load_default=None, validate=DATES)
 
 
-class CaseTasksQuery(Strict):
-    state = fields.String(load_default=None, validate=validate.OneOf(["ready", "claimed", "completed", "cancelled"]))
+class CaseTasksQuery(PageQuery):
+    state = fields.String(load_default=None, validate=validate.OneOf(TASK_STATES))
+    limit = fields.Integer(load_default=PAGE_MAX, validate=validate.Range(min=1, max=PAGE_MAX))
+
+
+class EventsQuery(PageQuery):
+    limit = fields.Integer(load_default=PAGE_MAX, validate=validate.Range(min=1, max=PAGE_MAX))
+
+
+class StaffQuery(PageQuery):
+    team = fields.String(load_default=None, validate=TEAM)
+    limit = fields.Integer(load_default=PAGE_MAX, validate=validate.Range(min=1, max=PAGE_MAX))
+
+
+class CaseListQuery(PageQuery):
+    status = fields.String(load_default=None, validate=validate.OneOf(["open", "closed"]))
+    phase = fields.String(load_default=None, validate=IDENT)
+    team = fields.String(load_default=None, validate=TEAM)
+    received_from = fields.Date(load_default=None, validate=DATES)
+    received_to = fields.Date(load_default=None, validate=DATES)
 
 
 class RuleRow(Schema):
@@ -214,3 +269,57 @@ class EventOut(Schema):
     actor = fields.String(allow_none=True)
     data = fields.Dict()
     hash = fields.String()
+
+
+class ChildSummary(Schema):
+    id = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    date_of_birth = fields.String(allow_none=True)
+    expected_date_of_birth = fields.String(allow_none=True)
+
+
+class CaseSummaryOut(Schema):
+    id = fields.String()
+    child = fields.Nested(ChildSummary)
+    status = fields.String()
+    phase = fields.String()
+    team = fields.String(allow_none=True)
+    lead_practitioner = fields.String(allow_none=True)
+    received_at = fields.String(allow_none=True)
+    closed_on = fields.String(allow_none=True)
+    closure_reason = fields.String(allow_none=True)
+    version = fields.Integer()
+
+
+class ChildOut(ChildRecord):
+    episodes = fields.List(fields.Nested(CaseSummaryOut))
+
+
+class VersionOut(Schema):
+    version = fields.Integer()
+    hash = fields.String()
+    published_by = fields.String()
+    published_at = fields.String()
+    note = fields.String()
+    diagrams = fields.List(fields.String())
+    forms = fields.List(fields.String())
+
+
+class UserTaskOut(Schema):
+    step = fields.String()
+    name = fields.String()
+    role = fields.String(allow_none=True)
+    form_key = fields.String()
+    timed = fields.Boolean()
+
+
+class ProcessOut(Schema):
+    id = fields.String()
+    name = fields.String(allow_none=True)
+    start_message = fields.String(allow_none=True)
+    user_tasks = fields.List(fields.Nested(UserTaskOut))
+
+
+class VersionDetailOut(VersionOut):
+    processes = fields.List(fields.Nested(ProcessOut))

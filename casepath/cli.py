@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from casepath.services.core import Casepath, Settings
 
@@ -81,16 +85,75 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_census(args: argparse.Namespace) -> int:
-    from casepath.services.reports import cin_census  # noqa: PLC0415
+    from casepath.services.reports import cin_census_stream  # noqa: PLC0415
     from casepath.services.setup import default_la_id  # noqa: PLC0415
 
     core = _core()
     started = time.monotonic()
     print(f"Building the CIN census for {args.year}...", file=sys.stderr)
-    xml = cin_census(core, None, args.year, default_la_id(core))
-    Path(args.out).write_bytes(xml)
-    print(f"Wrote {args.out} ({len(xml):,} bytes) in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    pieces = cin_census_stream(core, None, args.year, default_la_id(core), progress=_progress("children"))
+    size = _write(args.out, pieces)
+    print(f"Wrote {args.out} ({size:,} bytes) in {time.monotonic() - started:.1f} s", file=sys.stderr)
     return 0
+
+
+def _progress(what: str) -> Callable[[int, int], None]:
+    """A progress line on stderr, rewritten in place on a terminal."""
+    end = "\r" if sys.stderr.isatty() else "\n"
+
+    def show(done: int, total: int) -> None:
+        print(f"  {done:,} of {total:,} {what}", file=sys.stderr, end=end if done < total else "\n", flush=True)
+
+    return show
+
+
+def _write(out: str, pieces: Iterable[bytes]) -> int:
+    """Write the pieces to `out` (or stdout for `-`); the number of bytes written."""
+    size = 0
+    with open(sys.stdout.fileno(), "wb", closefd=False) if out == "-" else Path(out).open("wb") as file:
+        for piece in pieces:
+            file.write(piece)
+            size += len(piece)
+    return size
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from casepath.services.reports import event_log  # noqa: PLC0415
+    from casepath.services.setup import default_la_id  # noqa: PLC0415
+
+    core = _core()
+    started = time.monotonic()
+    print(f"Exporting the cases referred {args.start} to {args.end} as {args.format.upper()}...", file=sys.stderr)
+    pieces = event_log(
+        core, None, args.format, args.start, args.end, lifecycle=args.lifecycle, la_id=default_la_id(core),
+        progress=_progress("cases"),
+    )  # fmt: skip
+    size = _write(args.out, pieces)
+    print(f"Wrote {args.out} ({size:,} bytes) in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    return 0
+
+
+def cmd_workforce(args: argparse.Namespace) -> int:
+    from casepath.services.reports import workforce_csv, workforce_return  # noqa: PLC0415
+    from casepath.services.setup import default_la_id  # noqa: PLC0415
+
+    core = _core()
+    print(f"Building the workforce return for {args.year} quarter {args.quarter}...", file=sys.stderr)
+    result = workforce_return(core, None, args.year, args.quarter, default_la_id(core))
+    text = workforce_csv(result) if args.out.endswith(".csv") else json.dumps(result, indent=2) + "\n"
+    _write(args.out, [text.encode()])
+    print(f"Wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def _exports(sub: Any) -> None:
+    export = sub.add_parser("export", help="write an event log for process mining (XES or OCEL 2.0 JSON)")
+    export.add_argument("format", choices=["xes", "ocel"])
+    export.add_argument("--from", dest="start", type=date.fromisoformat, required=True, help="first referral date")
+    export.add_argument("--to", dest="end", type=date.fromisoformat, required=True, help="last referral date")
+    export.add_argument("--lifecycle", choices=["complete", "all"], default="complete")
+    export.add_argument("--out", required=True, help="file to write, or - for standard output")
+    export.set_defaults(func=cmd_export)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -117,6 +180,12 @@ def parser() -> argparse.ArgumentParser:
     census.add_argument("--year", type=int, required=True)
     census.add_argument("--out", required=True)
     census.set_defaults(func=cmd_census)
+    workforce = returns.add_parser("workforce", help="write the quarterly Families First workforce return")
+    workforce.add_argument("--year", type=int, required=True, help="collection year (2026: April 2025-March 2026)")
+    workforce.add_argument("--quarter", type=int, choices=[1, 2, 3, 4], required=True)
+    workforce.add_argument("--out", required=True, help="FILE.json or FILE.csv, or - for JSON on standard output")
+    workforce.set_defaults(func=cmd_workforce)
+    _exports(sub)
     return top
 
 

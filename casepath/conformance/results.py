@@ -110,7 +110,8 @@ def _detail(occ: Occurrence, status: str, today: date) -> str:
         return _lapsed_detail(occ)
     if status == OVERDUE and occ.due_on is not None:
         days = (today - occ.due_on).days
-        return f"{occ.subject} has not been {occ.verb}: it was due by {day(occ.due_on)}, {days} day(s) ago."
+        note = f" ({occ.note})" if occ.note else ""
+        return f"{occ.subject} has not been {occ.verb}: it was due by {day(occ.due_on)}, {days} day(s) ago{note}."
     due = f"; it is due by {day(occ.due_on)}" if occ.due_on else ""
     note = f" ({occ.note})" if occ.note else ""
     return f"{occ.subject} has not been {occ.verb} yet{due}{note}."

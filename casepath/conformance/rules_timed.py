@@ -81,8 +81,20 @@ def _led_by_social_worker(done: Event) -> Finding | None:
     return None
 
 
+def _by_front_door_or_supervisor(done: Event) -> Finding | None:
+    if has_role(done, "front_door", "practice_supervisor") is False:
+        return f"{done.actor} is neither at the front door nor a practice supervisor", None
+    return None
+
+
 TIMED_STEPS: tuple[TimedStep, ...] = (
-    TimedStep(("referral-decision-1wd",), "referral_decision", "The decision on the referral", "made"),
+    TimedStep(
+        ("referral-decision-1wd",),
+        "referral_decision",
+        "The decision on the referral",
+        "made",
+        checks=(_by_front_door_or_supervisor,),
+    ),
     TimedStep(
         ("lead-practitioner-allocation",),
         "allocate_lead_practitioner",
@@ -118,8 +130,20 @@ def timed_occurrences(record: CaseRecord, spec: TimedStep) -> list[Occurrence]:
     for run in task_runs(record.events, spec.step, spec.done_step):
         deadline = record.due(spec.step, run.index)
         if deadline is not None and deadline.rule in spec.rules:
-            found.append(_occurrence(spec, run, deadline.rule, deadline.due_on))
+            occ = _occurrence(spec, run, deadline.rule, deadline.due_on)
+            if run.done is None and run.lapse is None and (holder := _holder(record, run)):
+                # an open step: name who has it, so a reviewer knows whom to ask
+                occ = replace(occ, actor=holder, note=f"{holder} has the task")
+            found.append(occ)
     return found
+
+
+def _holder(record: CaseRecord, run: TaskRun) -> str | None:
+    task_id, holder = run.created.data.get("task_id"), run.created.data.get("assignee")
+    for event in record.events[run.index + 1 :]:
+        if event.data.get("task_id") == task_id and event.name in ("task_claimed", "task_assigned", "task_unclaimed"):
+            holder = None if event.name == "task_unclaimed" else event.data.get("assignee")
+    return str(holder) if holder else None
 
 
 def _occurrence(spec: TimedStep, run: TaskRun, rule: str, due_on: date) -> Occurrence:

@@ -95,3 +95,7 @@ class Incident(CasepathError):
 
     code = "incident"
     title = "The pathway could not continue"
+
+    def __init__(self, detail: str, *, case_id: str | None = None, element: str | None = None, error: str = "") -> None:
+        super().__init__(detail)
+        self.case_id, self.element, self.error = case_id, element, error

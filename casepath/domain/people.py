@@ -53,9 +53,13 @@ APPROVES = {
     "approve_assessment": ("child_and_family_assessment", "section47_enquiry"),
     "approve_section47": ("section47_enquiry",),
     "approve_cin_plan": ("draft_cin_plan",),
-    "close_case": ("cin_review", "approve_section47"),
+    "close_case": ("cin_review", "section47_enquiry", "hold_icpc", "review_conference"),
 }
 CHAIR_STEPS = ("hold_icpc", "review_conference")
+# roles that stand for a social worker: they count only with an in-date registration
+REGISTERED_ROLES = ("front_door", "practice_supervisor", "social_worker", "lcpp")
+# steps that are not casework on the case (a chair may have done them and still be independent)
+NOT_CASEWORK = (*CHAIR_STEPS, "schedule_icpc")
 # steps that go straight to the person the case names
 HELD_BY = {
     "child_and_family_assessment": "lead_practitioner",
@@ -134,6 +138,14 @@ class CaseTeam:
         return {p for p in (self.lead_practitioner, self.lead_social_worker, self.supervisor) if p}
 
 
+def lane_roles(lane: str, protocol: LocalProtocol | None = None) -> tuple[str, ...]:
+    """The roles that may take a step drawn in `lane` (an LCPP may chair only if the protocol says so)."""
+    roles = (lane, *ALSO_ALLOWED.get(lane, ()))
+    if lane == "conference_chair" and protocol is not None and protocol.lcpp_may_chair:
+        roles = (*roles, "lcpp")
+    return roles
+
+
 def check_may_do(
     step: str,
     lane: str | None,
@@ -142,13 +154,15 @@ def check_may_do(
     authors: Sequence[str],
     chains: Mapping[str, Sequence[str]],
     protocol: LocalProtocol,
+    workers: Mapping[str, str] | None = None,
 ) -> None:
     """Refuse, in the contract's order (not_qualified, not_independent, four_eyes), a person who may not
     take this step on this case. `authors` did the work this step approves; `chains` maps each of the
-    case's practitioners to their line-management chain."""
-    check_qualified(step, lane, person, team)
+    case's practitioners to their line-management chain; `workers` maps whoever did casework on the case
+    to a step they did (a chair must be independent of them)."""
+    check_qualified(step, lane, person, team, protocol)
     if step in CHAIR_STEPS:
-        conflicts = chair_conflicts(person, team, chains, protocol)
+        conflicts = chair_conflicts(person, team, chains, protocol, workers)
         if conflicts:
             raise NotIndependent(
                 f"{person.username} cannot chair this conference: {conflicts[0]}. "
@@ -159,28 +173,44 @@ def check_may_do(
         raise FourEyes("You wrote the work this step approves. Another practice supervisor must approve it.")
 
 
-def check_qualified(step: str, lane: str | None, person: Person, team: CaseTeam) -> None:
-    """Role and registration: raises NotQualified saying what the step needs."""
+def check_qualified(
+    step: str, lane: str | None, person: Person, team: CaseTeam, protocol: LocalProtocol | None = None
+) -> None:
+    """Role and registration: raises NotQualified saying what the step needs. A role that stands for a
+    social worker (REGISTERED_ROLES) counts only with an in-date Social Work England registration."""
     if lane is None:
         raise NotQualified(f"The step {step!r} has no lane in the diagram, so nobody may take it.")
-    allowed = (lane, *ALSO_ALLOWED.get(lane, ()))
+    allowed = lane_roles(lane, protocol)
     if lane == "lead_practitioner" and team.lead_practitioner == person.username:
         allowed = (*allowed, *person.roles)
-    if not set(allowed) & set(person.roles):
+    matching = [role for role in allowed if role in person.roles]
+    if not matching:
         raise NotQualified(f"This step needs the role {_roles_text(allowed)}; {person.username} does not have it.")
-    if (step in SOCIAL_WORK_ONLY or lane in ("social_worker", "practice_supervisor")) and not person.registered:
+    if person.registered:
+        return
+    if step in SOCIAL_WORK_ONLY:
+        raise NotQualified(
+            f"{person.username} has no in-date Social Work England registration, and child protection (s47) "
+            "work is only for registered social workers."
+        )
+    if all(role in REGISTERED_ROLES for role in matching):
         what = (
             "practice supervisors must be social-work qualified"
-            if lane == "practice_supervisor"
-            else "child protection (s47) work is only for registered social workers"
+            if "practice_supervisor" in matching
+            else f"a {_roles_text(matching)} must be a registered social worker"
         )
         raise NotQualified(f"{person.username} has no in-date Social Work England registration, and {what}.")
 
 
 def chair_conflicts(
-    person: Person, team: CaseTeam, chains: Mapping[str, Sequence[str]], protocol: LocalProtocol
+    person: Person,
+    team: CaseTeam,
+    chains: Mapping[str, Sequence[str]],
+    protocol: LocalProtocol,
+    workers: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Why this person is not independent of the case (empty when they are)."""
+    """Why this person is not independent of the case (empty when they are). Names no one else, so a
+    refusal reveals nothing about the case."""
     found = []
     for role, holder in (
         ("lead practitioner", team.lead_practitioner),
@@ -190,14 +220,18 @@ def chair_conflicts(
         if holder == person.username:
             found.append(f"they are the case's {role}")
         elif holder and person.username in chains.get(holder, ()):
-            found.append(f"they line-manage the case's {role} ({holder})")
+            found.append(f"they are in the line management of the case's {role}")
+    step = (workers or {}).get(person.username)
+    if step:
+        found.append(f"they have worked on the case ({step.replace('_', ' ')})")
     if "lcpp" in person.roles and not protocol.lcpp_may_chair:
         found.append("the local protocol does not let lead child protection practitioners chair conferences")
     return found
 
 
 def check_lead_practitioner(person: Person, protocol: LocalProtocol) -> None:
-    """May this person hold s17 casework under the local assessment protocol? Raises NotEligible."""
+    """May this person hold s17 casework under the local assessment protocol? Raises NotEligible naming
+    the rule."""
     if person.registered and (
         "social_worker" in person.roles or person.profession == "social_worker" or "lead_practitioner" in person.roles
     ):
@@ -208,11 +242,15 @@ def check_lead_practitioner(person: Person, protocol: LocalProtocol) -> None:
             "requires a social worker to lead every assessment."
         )
     if "lead_practitioner" not in person.roles:
-        raise NotEligible(f"{person.username} does not have the lead practitioner role.")
+        raise NotEligible(
+            f"{person.username} does not have the lead practitioner role"
+            + (", and their Social Work England registration is not in date." if "social_worker" in person.roles else ".")
+        )
     needed = protocol.lead_practitioner_professions.get(person.profession)
     if needed is None:
+        lapsed = " whose Social Work England registration is not in date" if person.profession == "social_worker" else ""
         raise NotEligible(
-            f"The local protocol does not allow a {person.profession.replace('_', ' ')} to be a "
+            f"The local protocol does not allow a {person.profession.replace('_', ' ')}{lapsed} to be a "
             "lead practitioner for s17 work."
         )
     missing = [c for c in needed if c not in person.competencies]
@@ -228,14 +266,20 @@ def check_registered_social_worker(person: Person, what: str) -> None:
         raise NotEligible(
             f"{person.username} cannot be {what}: that needs an in-date Social Work England registration."
         )
+    if not {"social_worker", "lcpp"} & set(person.roles):
+        raise NotEligible(f"{person.username} cannot be {what}: they do not have the social worker role.")
 
 
 def check_chair_nominee(
-    person: Person, team: CaseTeam, chains: Mapping[str, Sequence[str]], protocol: LocalProtocol
+    person: Person,
+    team: CaseTeam,
+    chains: Mapping[str, Sequence[str]],
+    protocol: LocalProtocol,
+    workers: Mapping[str, str] | None = None,
 ) -> None:
-    if "conference_chair" not in person.roles:
+    if not set(lane_roles("conference_chair", protocol)) & set(person.roles):
         raise NotEligible(f"{person.username} is not a conference chair.")
-    conflicts = chair_conflicts(person, team, chains, protocol)
+    conflicts = chair_conflicts(person, team, chains, protocol, workers)
     if conflicts:
         raise NotEligible(
             f"{person.username} is not independent of the case: {conflicts[0]}. "
@@ -272,6 +316,8 @@ def after_step(
             updated["lead_practitioner"] = data["lead_social_worker"]
     elif step.startswith("approve_") and not updated.get("supervisor"):
         updated.update(supervisor=actor, team=actor_team)
+    if step in CHAIR_STEPS:
+        updated["chair"] = actor  # whoever chaired (a reassigned conference) chairs the reviews
     for key in ("lead_practitioner", "lead_social_worker", "supervisor", "chair"):
         if isinstance(updated.get(key), str):
             involved.add(str(updated[key]))

@@ -111,6 +111,8 @@ def _check_tree(source: str, mode: str) -> None:
             and abs(node.value) > MAX_CONSTANT
         ):
             raise SandboxError(f"numbers above {MAX_CONSTANT:,} are not allowed in a diagram")
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and "__" in node.value:
+            raise SandboxError("text containing '__' is not allowed in a diagram")
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             raise SandboxError("imports are not allowed in a diagram")
         if isinstance(

@@ -8,11 +8,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casepath.domain.errors import NotFound
+from casepath.domain.calendar import local_date
+from casepath.domain.errors import Conflict, Forbidden, InvalidForm, NotFound
 from casepath.domain.people import registered_on
-from casepath.services import records
+from casepath.services import records, staff
 from casepath.services.core import TEST_CLOCK_KEY, Casepath
 from casepath.services.staff import Actor, add_staff, add_token, get_staff, require_role
+from casepath.services.runtime import OPEN
 from casepath.services.timers import fire_due_timers
 from casepath.store import models
 
@@ -48,10 +50,11 @@ def create_staff(app: Casepath, actor: Actor, data: dict[str, Any]) -> dict[str,
     require_role(actor, "admin")
     with app.db.transaction() as session:
         now = app.now(session)
+        stream = lock_la_stream(app, session, actor.la_id)
         row = add_staff(session, actor.la_id, data, now)
         records.append(
             session,
-            la_stream(session, actor.la_id),
+            stream,
             actor.la_id,
             "staff_created",
             actor.username,
@@ -71,6 +74,110 @@ def list_staff(app: Casepath, actor: Actor, team: str | None = None) -> list[dic
         return [staff_view(r, today) for r in session.scalars(query.order_by(models.Staff.username))]
 
 
+def lock_la_stream(app: Casepath, session: Session, la_id: int) -> str:
+    """The LA's configuration stream, its row locked (PostgreSQL) so appends to the stream queue up."""
+    query = select(models.LocalAuthority).where(models.LocalAuthority.id == la_id)
+    if app.db.is_postgres:
+        query = query.with_for_update()
+    la = session.scalars(query).first()
+    return f"la:{la.code if la else la_id}"
+
+
+def get_staff_member(app: Casepath, actor: Actor, username: str) -> dict[str, Any]:
+    """One member of staff: anyone who may read the directory, or the person themselves."""
+    if actor.username != username:
+        require_role(actor, "admin", "practice_supervisor", "reviewer", "business_support")
+    with app.db.transaction() as session:
+        row = _member(session, actor, username)
+        return {**staff_view(row, local_date(app.now(session))), "active": row.active}
+
+
+def _member(session: Session, actor: Actor, username: str) -> models.Staff:
+    row = session.scalars(select(models.Staff).where(models.Staff.username == username)).first()
+    if row is None or row.la_id != actor.la_id:
+        raise NotFound(f"There is no member of staff called {username!r}.")
+    return row
+
+
+def update_staff(app: Casepath, actor: Actor, username: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Change a member of staff's roles, registration, competencies, team, line manager, employer or
+    caseload limit (admin). The LA's record keeps who changed what, before and after."""
+    require_role(actor, "admin")
+    with app.db.transaction() as session:
+        now = app.now(session)
+        stream = lock_la_stream(app, session, actor.la_id)
+        row = _member(session, actor, username)
+        if not row.active:
+            raise Conflict(f"{username} has been deactivated. Add them again to change their record.")
+        errors = staff.validate_changes(session, row, changes)
+        if errors:
+            raise InvalidForm("The member of staff cannot be changed: correct the answers listed.", errors=errors)
+        if "admin" not in (changes.get("roles") or ["admin"]):
+            _keep_an_admin(session, row)
+        before = staff_view(row, local_date(now))
+        staff.apply_changes(row, changes)
+        session.flush()
+        after = staff_view(row, local_date(now))
+        changed = sorted(key for key in after if after[key] != before[key])
+        if changed:
+            data = {"username": username, "changed": changed, "before": before, "after": after}
+            records.append(session, stream, actor.la_id, "staff_updated", actor.username, data, now)
+        return {**after, "active": row.active}
+
+
+def _keep_an_admin(session: Session, row: models.Staff) -> None:
+    if staff.active_admins(session, row.la_id) == [row.username]:
+        raise Conflict(
+            f"{row.username} is the only administrator. Give someone else the admin role first, "
+            "or nobody will be able to manage staff."
+        )
+
+
+def deactivate_staff(app: Casepath, actor: Actor, username: str) -> dict[str, Any]:
+    """Someone leaves (admin): they can no longer sign in or be given work; their tokens are revoked.
+    Their open tasks stay on the cases for a practice supervisor to reassign."""
+    require_role(actor, "admin")
+    with app.db.transaction() as session:
+        now = app.now(session)
+        stream = lock_la_stream(app, session, actor.la_id)
+        row = _member(session, actor, username)
+        if username == actor.username:
+            raise Forbidden("You cannot deactivate yourself: ask another administrator.")
+        if not row.active:
+            return {**staff_view(row, local_date(now)), "active": False}
+        _keep_an_admin(session, row)
+        row.active = False
+        revoked = staff.revoke_tokens(session, row, now)
+        held = session.scalars(
+            select(models.Task.id).where(
+                models.Task.la_id == row.la_id, models.Task.assignee == username, models.Task.state.in_(OPEN)
+            )
+        ).all()
+        data = {
+            "username": username,
+            "before": {"active": True},
+            "after": {"active": False},
+            "tokens_revoked": revoked,
+            "open_tasks": sorted(held),
+        }
+        records.append(session, stream, actor.la_id, "staff_deactivated", actor.username, data, now)
+        return {**staff_view(row, local_date(now)), "active": False, "open_tasks": len(held)}
+
+
+def revoke_staff_tokens(app: Casepath, actor: Actor, username: str) -> dict[str, Any]:
+    """Revoke every API token of a member of staff (an admin, or the person themselves)."""
+    if actor.username != username:
+        require_role(actor, "admin")
+    with app.db.transaction() as session:
+        now = app.now(session)
+        stream = lock_la_stream(app, session, actor.la_id)
+        row = _member(session, actor, username)
+        revoked = staff.revoke_tokens(session, row, now)
+        data = {"username": username, "revoked": revoked}
+        records.append(session, stream, actor.la_id, "tokens_revoked", actor.username, data, now)
+        return {"username": username, "revoked": revoked}
+
+
 def issue_token(app: Casepath, actor: Actor | None, username: str) -> dict[str, str]:
     """A new API token for a member of staff (an admin, or the command line when `actor` is None)."""
     if actor is not None:
@@ -78,10 +185,11 @@ def issue_token(app: Casepath, actor: Actor | None, username: str) -> dict[str, 
     with app.db.transaction() as session:
         now = app.now(session)
         row = get_staff(session, username, actor.la_id if actor else None)
+        stream = lock_la_stream(app, session, row.la_id)
         token = add_token(session, row, now)
         records.append(
             session,
-            la_stream(session, row.la_id),
+            stream,
             row.la_id,
             "token_issued",
             actor.username if actor else "casepath-cli",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,10 +15,11 @@ from casepath.domain.calendar import local_date
 from casepath.domain.errors import Conflict, InvalidForm, NotFound
 from casepath.domain.upn import upn_is_valid
 from casepath.services import access
+from casepath.services.incidents import recording_incidents
 from casepath.services.core import Casepath
 from casepath.services.runtime import CaseRun
 from casepath.services.staff import Actor, get_staff, require_role
-from casepath.services.views import case_view
+from casepath.services.views import case_etag, case_summary, case_view, require_match
 from casepath.store import models
 
 REFERRERS = ("front_door", "practice_supervisor", "business_support")
@@ -31,7 +34,7 @@ def lock_case(app: Casepath, session: Session, case_id: str, la_id: int) -> mode
     query = select(models.Case).where(models.Case.id == case_id, models.Case.la_id == la_id)
     if app.db.is_postgres:
         query = query.with_for_update()
-    case = session.scalars(query).first()
+    case = session.scalars(query.execution_options(populate_existing=True)).first()
     if case is None:
         raise NotFound("There is no such case, or you may not see it.")
     return case
@@ -40,7 +43,7 @@ def lock_case(app: Casepath, session: Session, case_id: str, la_id: int) -> mode
 def start_referral(app: Casepath, actor: Actor, body: dict[str, Any]) -> dict[str, str]:
     """A referral reaches the front door: record the child (or find them) and open a case."""
     require_role(actor, *REFERRERS)
-    with app.db.transaction() as session:
+    with recording_incidents(app, actor.username), app.db.transaction() as session:
         now = app.now(session)
         child = _child_for(session, actor, body, now)
         received_at: datetime = body.get("received_at") or now
@@ -151,15 +154,23 @@ def get_case(app: Casepath, actor: Actor, case_id: str) -> dict[str, Any]:
         return case_view(app, session, case)
 
 
-def raise_case_event(app: Casepath, actor: Actor, case_id: str, name: str, data: dict[str, Any]) -> dict[str, Any]:
+def raise_case_event(
+    app: Casepath,
+    actor: Actor,
+    case_id: str,
+    name: str,
+    data: dict[str, Any],
+    if_match: Collection[str] | None = None,
+) -> dict[str, Any]:
     """A significant-harm concern or pre-proceedings, raised on an open case at any time."""
     if name not in CASE_EVENTS:
         raise InvalidForm(f"Unknown event {name!r}.", errors={"name": [f"Choose one of {', '.join(CASE_EVENTS)}"]})
-    with app.db.transaction() as session:
+    with recording_incidents(app, actor.username), app.db.transaction() as session:
         now = app.now(session)
         case = lock_case(app, session, case_id, actor.la_id)
         access.require_case_visible(session, actor, case)
         access.check_may_raise(session, actor, case, name)
+        require_match(if_match, case_etag(session, case), "case")
         if case.status != "open":
             raise Conflict("The case is closed. Start a new referral if there are new concerns.")
         run = CaseRun(app, session, case, now)
@@ -168,3 +179,67 @@ def raise_case_event(app: Casepath, actor: Actor, case_id: str, name: str, data:
         run.sync()
         case.updated_at = now
         return case_view(app, session, case)
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """What a list of cases is narrowed to (every field optional)."""
+
+    status: str | None = None
+    phase: str | None = None
+    team: str | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+
+
+def list_cases(
+    app: Casepath, actor: Actor, where: CaseFilter, limit: int = 50, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
+    """The cases the caller may see, newest referral first, one page of them and how many there are in all."""
+    with app.db.transaction() as session:
+        query = (
+            select(models.Case, models.Child)
+            .join(models.Child, models.Child.id == models.Case.child_id)
+            .where(models.Case.la_id == actor.la_id)
+        )
+        if where.status:
+            query = query.where(models.Case.status == where.status)
+        if where.phase:
+            query = query.where(models.Case.phase == where.phase)
+        visible = visibility(session, actor)
+        found = [
+            case_summary(case, child)
+            for case, child in session.execute(query.order_by(models.Case.received_at.desc(), models.Case.id))
+            if visible(case) and _matches(case, where)
+        ]
+        return found[offset : offset + limit], len(found)
+
+
+def _matches(case: models.Case, where: CaseFilter) -> bool:
+    received = local_date(case.received_at)
+    return (
+        (where.team is None or case.people.get("team") == where.team)
+        and (where.received_from is None or received >= where.received_from)
+        and (where.received_to is None or received <= where.received_to)
+    )
+
+
+def visibility(session: Session, actor: Actor) -> Callable[[models.Case], bool]:
+    """access.case_visible for many cases at once: the caller's team and reports are read once."""
+    if actor.has(*access.READ_ALL):
+        return lambda case: case.la_id == actor.la_id
+    team: str | None = None
+    managed: set[str] = set()
+    if actor.has("practice_supervisor"):
+        team = get_staff(session, actor.username).team or None
+        managed = set(session.scalars(select(models.Staff.username).where(models.Staff.line_manager == actor.username)))
+
+    def visible(case: models.Case) -> bool:
+        if case.la_id != actor.la_id:
+            return False
+        involved = set(case.people.get("involved") or [])
+        if actor.username in involved or bool(involved & managed):
+            return True
+        return team is not None and case.people.get("team") == team
+
+    return visible

@@ -8,6 +8,8 @@ derive the human tasks from the engine, record the events, and save each touched
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from casepath.domain.calendar import end_of_day, local_date
 from casepath.domain.deadlines import due_for_step
+from casepath.domain.errors import Incident, TaskNotReady
 from casepath.domain.events import Event
 from casepath.domain.people import HELD_BY, CaseTeam
-from casepath.engine.runner import SERIALIZER_VERSION, Instance, Message, RunContext
+from casepath.engine.runner import SERIALIZER_VERSION, EngineError, Instance, Message, RunContext
 from casepath.services import records
 from casepath.services.core import Casepath
 from casepath.store import models
@@ -119,6 +122,34 @@ class CaseRun:
         self.record("phase_started", actor, {"process": process_id, "instance_id": row.id})
         self.follow(engine.messages_pending(), actor)
 
+    @contextmanager
+    def incidents(self) -> Iterator[None]:
+        """A diagram or handler failure becomes an Incident naming the element and the real error."""
+        try:
+            yield
+        except EngineError as err:
+            raise Incident(
+                f"The pathway could not continue at {err.step or 'the diagram'}: {err.message}. Nothing of this "
+                "step was saved; the incident is recorded on the case for the process owner to correct.",
+                case_id=self.case.id,
+                element=err.step,
+                error=err.message,
+            ) from None
+
+    def complete_step(self, task: models.Task, data: dict[str, Any]) -> None:
+        """Complete a user task in its instance and follow what it leads to."""
+        engine = self.instance(task.instance_id)
+        if task.id not in {ready.id for ready in engine.ready_tasks()}:
+            raise TaskNotReady("This step is no longer waiting in the pathway; reload the case.")
+        with self.incidents():
+            messages = engine.complete(task.id, data, self.context())
+        self.follow(messages, task.completed_by)
+
+    def fire_timers(self, instance_id: str) -> None:
+        with self.incidents():
+            messages = self.instance(instance_id).fire_timers(self.context())
+        self.follow(messages, None)
+
     def cancel_instance(self, row: models.Instance, reason: str, actor: str | None) -> None:
         row.status = "cancelled"
         row.next_timer_at = None
@@ -193,6 +224,10 @@ class CaseRun:
                 self.cancel_instance(row, "case closed", actor)
 
     def sync(self) -> None:
+        with self.incidents():
+            self._sync()
+
+    def _sync(self) -> None:
         """Derive the human tasks from every touched instance and save the instances."""
         for loaded in list(self._loaded.values()):
             if loaded.row.status != "active":

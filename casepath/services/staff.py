@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -39,17 +40,31 @@ def get_staff(session: Session, username: str, la_id: int | None = None) -> mode
     return row
 
 
-def line_managers(session: Session, row: models.Staff) -> tuple[str, ...]:
+def line_managers(session: Session, row: models.Staff, managers: Mapping[str, str | None] | None = None) -> tuple[str, ...]:
+    """The line-management chain above a member of staff, nearest first (`managers`: username -> line
+    manager for the whole LA, when the caller has read it once already)."""
     chain: list[str] = []
     manager = row.line_manager
-    while manager and manager not in chain and len(chain) < 20:
+    while manager and manager not in chain and manager != row.username and len(chain) < 20:
         chain.append(manager)
-        found = session.scalars(select(models.Staff.line_manager).where(models.Staff.username == manager)).first()
-        manager = found
+        if managers is not None:
+            manager = managers.get(manager)
+        else:
+            manager = session.scalars(
+                select(models.Staff.line_manager).where(models.Staff.username == manager)
+            ).first()
     return tuple(chain)
 
 
-def person_of(session: Session, row: models.Staff, today: date) -> Person:
+def managers_of(session: Session, la_id: int) -> dict[str, str | None]:
+    """username -> line manager, for every member of staff of the LA (one query)."""
+    query = select(models.Staff.username, models.Staff.line_manager).where(models.Staff.la_id == la_id)
+    return {username: manager for username, manager in session.execute(query)}
+
+
+def person_of(
+    session: Session, row: models.Staff, today: date, managers: Mapping[str, str | None] | None = None
+) -> Person:
     return Person(
         username=row.username,
         roles=tuple(row.roles),
@@ -58,7 +73,7 @@ def person_of(session: Session, row: models.Staff, today: date) -> Person:
         competencies=tuple(row.competencies),
         team=row.team,
         employer=row.employer,
-        line_managers=line_managers(session, row),
+        line_managers=line_managers(session, row, managers),
     )
 
 
@@ -139,3 +154,63 @@ def actor_for_token(session: Session, token: str, now: datetime) -> Actor:
     if token_row.revoked_at is not None or token_row.expires_at <= now or not staff.active:
         raise Unauthenticated("The token has expired or been revoked. Ask an administrator for a new one.")
     return Actor(staff.username, staff.la_id, tuple(staff.roles))
+
+
+EDITABLE = (
+    "name",
+    "email",
+    "roles",
+    "profession",
+    "swe_registration",
+    "competencies",
+    "team",
+    "line_manager",
+    "employer",
+    "caseload_limit",
+)
+
+
+def validate_changes(session: Session, row: models.Staff, changes: dict[str, Any]) -> dict[str, list[str]]:
+    """What is wrong with changing a member of staff this way (marshmallow has checked the shapes)."""
+    errors: dict[str, list[str]] = {key: ["This cannot be changed"] for key in set(changes) - set(EDITABLE)}
+    if "roles" in changes:
+        roles = changes["roles"] or []
+        if not roles or any(role not in ROLES for role in roles):
+            errors["roles"] = [f"Roles must be some of: {', '.join(ROLES)}"]
+    manager = changes.get("line_manager")
+    if manager:
+        target = session.scalars(select(models.Staff).where(models.Staff.username == manager)).first()
+        if target is None or target.la_id != row.la_id or not target.active:
+            errors["line_manager"] = [f"There is no member of staff called {manager!r}"]
+        elif manager == row.username:
+            errors["line_manager"] = ["A member of staff cannot be their own line manager"]
+        elif row.username in line_managers(session, target):
+            errors["line_manager"] = [f"{manager} is line-managed by {row.username}: choose someone above them"]
+    return errors
+
+
+def apply_changes(row: models.Staff, changes: dict[str, Any]) -> None:
+    for key, value in changes.items():
+        if key == "swe_registration":
+            registration = value or {}
+            row.swe_number, row.swe_expires_on = registration.get("number"), registration.get("expires_on")
+        elif key in ("roles", "competencies"):
+            setattr(row, key, list(dict.fromkeys(value or [])))
+        else:
+            setattr(row, key, value)
+
+
+def active_admins(session: Session, la_id: int) -> list[str]:
+    query = select(models.Staff).where(models.Staff.la_id == la_id, models.Staff.active.is_(True))
+    return [row.username for row in session.scalars(query) if "admin" in row.roles]
+
+
+def revoke_tokens(session: Session, row: models.Staff, now: datetime) -> int:
+    """Revoke every token of a member of staff still in use; returns how many."""
+    query = select(models.ApiToken).where(
+        models.ApiToken.staff_id == row.id, models.ApiToken.revoked_at.is_(None), models.ApiToken.expires_at > now
+    )
+    tokens = list(session.scalars(query))
+    for token in tokens:
+        token.revoked_at = now
+    return len(tokens)

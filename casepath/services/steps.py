@@ -16,11 +16,8 @@ from casepath.domain.people import (
     check_lead_practitioner,
     check_registered_social_worker,
 )
-from casepath.engine.runner import EngineError
-from casepath.services import records
-from casepath.services.core import Casepath
 from casepath.services.runtime import CaseRun
-from casepath.services.staff import Actor, get_staff, person_of
+from casepath.services.staff import get_staff, person_of
 from casepath.store import models
 
 
@@ -122,26 +119,6 @@ def _fgdm_duty(run: CaseRun) -> None:
         "A family group decision-making meeting must be offered and held or declined (or a "
         "best-interests exception recorded) before applying to court."
     )
-
-
-def record_incident(app: Casepath, actor: Actor, task_id: str, err: EngineError) -> None:
-    """The step failed inside the diagram: nothing of it was saved; the case records an incident."""
-    with app.db.transaction() as session:
-        task = session.get(models.Task, task_id)
-        if task is None:
-            return
-        case = session.get(models.Case, task.case_id)
-        assert case is not None
-        case.incident = f"{err.step or task.step}: {err.message}"[:2000]
-        records.append(
-            session,
-            case.id,
-            case.la_id,
-            "incident",
-            actor.username,
-            {"step": task.step, "element": err.step, "error": err.message},
-            app.now(session),
-        )
 
 
 __all__ = ["chair_conflicts", "check_step", "record_incident"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -21,13 +21,13 @@ from casepath.domain.errors import (
 from casepath.domain.events import Event
 from casepath.domain.forms import validate_submission
 from casepath.domain.people import ALSO_ALLOWED, APPROVES, Person, after_step, check_lead_practitioner, check_may_do
-from casepath.engine.runner import EngineError
 from casepath.services import access, steps
 from casepath.services.cases import lock_case
 from casepath.services.core import Casepath
+from casepath.services.incidents import recording_incidents
 from casepath.services.runtime import OPEN, CaseRun
 from casepath.services.staff import Actor, get_staff, line_managers, person_of
-from casepath.services.views import case_tasks, case_view, task_view
+from casepath.services.views import case_tasks, case_view, require_match, task_etag, task_view
 from casepath.store import models
 
 PAGE_MAX = 200
@@ -70,6 +70,7 @@ def _open(task: models.Task) -> None:
 def _begin(app: Casepath, session: Session, actor: Actor, task_id: str) -> tuple[models.Task, CaseRun, Person]:
     task = _task(session, actor, task_id)
     case = lock_case(app, session, task.case_id, actor.la_id)
+    session.refresh(task)  # read again under the case's lock: another request may have changed it meanwhile
     run = CaseRun(app, session, case, app.now(session))
     person = person_of(session, get_staff(session, actor.username, actor.la_id), run.today)
     return task, run, person
@@ -172,22 +173,29 @@ def save_draft(app: Casepath, actor: Actor, task_id: str, data: dict[str, Any]) 
         return task_view(task)
 
 
-def complete_task(app: Casepath, actor: Actor, task_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    """validate → load → run → derive tasks → record events → save, in one transaction."""
-    try:
-        with app.db.transaction() as session:
-            return _complete(app, session, actor, task_id, body)
-    except EngineError as err:
-        steps.record_incident(app, actor, task_id, err)
-        raise
+def complete_task(
+    app: Casepath, actor: Actor, task_id: str, body: dict[str, Any], if_match: Collection[str] | None = None
+) -> dict[str, Any]:
+    """validate → load → run → derive tasks → record events → save, in one transaction.
+    `if_match`: the task ETags the client saw (API If-Match); a task changed since is refused as a conflict."""
+    with recording_incidents(app, actor.username), app.db.transaction() as session:
+        return _complete(app, session, actor, task_id, body, if_match)
 
 
-def _complete(app: Casepath, session: Session, actor: Actor, task_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def _complete(
+    app: Casepath,
+    session: Session,
+    actor: Actor,
+    task_id: str,
+    body: dict[str, Any],
+    if_match: Collection[str] | None = None,
+) -> dict[str, Any]:
     task, run, person = _begin(app, session, actor, task_id)
     _open(task)
     authorise(run, task, person)
     if task.assignee and task.assignee != actor.username:
         raise AlreadyClaimed(f"{task.assignee} has this task. Ask them or a practice supervisor to reassign it.")
+    require_match(if_match, task_etag(task_view(task)), "task")
     data = body.get("data")
     if not isinstance(data, dict):
         raise InvalidForm("Send the form's answers as an object in `data`.", errors={"data": ["Enter the answers"]})
@@ -225,8 +233,7 @@ def _complete(app: Casepath, session: Session, actor: Actor, task_id: str, body:
         },
     )
     run.case.people = after_step(run.case.people, task.step, clean, actor.username, person.team, run.protocol)
-    messages = run.instance(task.instance_id).complete(task.id, clean, run.context())
-    run.follow(messages, actor.username)
+    run.complete_step(task, clean)
     run.sync()
     run.case.updated_at = run.now
     return {"task": task_view(task), "case": case_view(app, session, run.case)}

@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from casepath.engine.runner import EngineError
-from casepath.services import records
+from casepath.domain.errors import Incident
 from casepath.services.core import Casepath
 from casepath.services.runtime import CaseRun
 from casepath.store import models
@@ -50,26 +49,21 @@ def fire_instance(app: Casepath, instance_id: str) -> bool:
             if row.status != "active" or row.next_timer_at is None or row.next_timer_at > now:
                 return False
             run = CaseRun(app, session, case, now)
-            messages = run.instance(row.id).fire_timers(run.context())
-            run.follow(messages, None)
+            run.fire_timers(row.id)
             run.sync()
             return True
-    except EngineError as err:
+    except Incident as err:
         _incident(app, instance_id, err)
         return False
 
 
-def _incident(app: Casepath, instance_id: str, err: EngineError) -> None:
+def _incident(app: Casepath, instance_id: str, err: Incident) -> None:
+    """Record the failure on the case and retry the timer later rather than in a hot loop."""
+    record_incident(app, None, err)
     with app.db.transaction() as session:
         row = session.get(models.Instance, instance_id)
-        case = session.get(models.Case, row.case_id) if row else None
-        if row is None or case is None:
-            return
-        now = app.now(session)
-        row.next_timer_at = now + RETRY_AFTER
-        case.incident = f"{err.step or 'timer'}: {err.message}"[:2000]
-        records.append(session, case.id, case.la_id, "incident", None, {"element": err.step, "error": err.message}, now)
-    log.error("timer on instance %s failed: %s", instance_id, err)
+        if row is not None:
+            row.next_timer_at = app.now(session) + RETRY_AFTER
 
 
 def fire_due_timers(app: Casepath, batch: int = 100) -> int:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casepath.conformance.evaluate import evaluate_case
 from casepath.domain.calendar import local_date
+from casepath.domain.errors import Conflict
 from casepath.services import records
 from casepath.services.core import Casepath
 from casepath.store import models
@@ -31,6 +35,46 @@ def task_view(task: models.Task) -> dict[str, Any]:
         "created_at": _iso(task.created_at),
         "overdue_step": (task.data or {}).get("overdue_step"),
     }
+
+
+TASK_KEYS = (
+    "id",
+    "case_id",
+    "step",
+    "name",
+    "role",
+    "state",
+    "assignee",
+    "due_on",
+    "rule",
+    "team",
+    "completed_by",
+    "completed_at",
+    "created_at",
+    "overdue_step",
+)
+
+
+def task_etag(view: dict[str, Any]) -> str:
+    """A strong validator of a task: changes whenever anything shown about the task changes (not its draft)."""
+    body = json.dumps({k: view.get(k) for k in TASK_KEYS}, sort_keys=True, default=str)
+    return "t" + hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def case_etag(session: Session, case: models.Case) -> str:
+    """A strong validator of a case: every change to a case records an event, so the last one names it."""
+    last = session.scalar(select(func.max(models.Event.seq)).where(models.Event.stream == case.id))
+    return f"c{case.version}.{last or 0}"
+
+
+def require_match(if_match: Collection[str] | None, current: str, what: str) -> None:
+    """Refuse a change made against an out-of-date copy (the request's If-Match names what the client saw)."""
+    if if_match is None or "*" in if_match or current in if_match:
+        return
+    raise Conflict(
+        f"The {what} has changed since you opened it: someone else has worked on it. "
+        f"Open the {what} again, check what changed, then send your answers again."
+    )
 
 
 def child_view(child: models.Child) -> dict[str, Any]:
@@ -93,6 +137,30 @@ def case_view(app: Casepath, session: Session, case: models.Case) -> dict[str, A
         "version": case.version,
         "tasks": [task_view(t) for t in case_tasks(session, case.id)],
         "clocks": clocks,
+        "etag": case_etag(session, case),
+    }
+
+
+def case_summary(case: models.Case, child: models.Child) -> dict[str, Any]:
+    """A case in a list: who the child is, where the case stands, who holds it."""
+    people = case.people
+    return {
+        "id": case.id,
+        "child": {
+            "id": child.id,
+            "first_name": child.first_name,
+            "last_name": child.last_name,
+            "date_of_birth": _iso(child.date_of_birth),
+            "expected_date_of_birth": _iso(child.expected_date_of_birth),
+        },
+        "status": case.status,
+        "phase": case.phase,
+        "team": people.get("team"),
+        "lead_practitioner": people.get("lead_practitioner"),
+        "received_at": _iso(case.received_at),
+        "closed_on": _iso(case.closed_on),
+        "closure_reason": case.closure_reason,
+        "version": case.version,
     }
 
 

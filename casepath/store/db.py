@@ -11,7 +11,11 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from casepath.domain.errors import Conflict
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -60,6 +64,11 @@ class Database:
         try:
             yield session
             session.commit()
+        except (StaleDataError, IntegrityError, OperationalError) as err:
+            session.rollback()
+            if isinstance(err, OperationalError) and "locked" not in str(err) and "deadlock" not in str(err):
+                raise
+            raise Conflict("Someone else changed the same record at the same moment. Reload it and try again.") from err
         except BaseException:
             session.rollback()
             raise

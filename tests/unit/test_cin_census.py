@@ -204,9 +204,11 @@ def test_an_early_help_referral_is_an_nfa_referral_that_keeps_its_primary_need()
 def test_an_s17_assessment_and_cin_plan_closed_rc7_are_returned_as_the_scenario_expects() -> None:
     xml = census(create_child(ava()))
     for expected in [
-        "<CINreferralDate>2025-04-17</CINreferralDate>", "<AssessmentAuthorisationDate>2025-06-02</AssessmentAuthorisationDate>",
+        "<CINreferralDate>2025-04-17</CINreferralDate>",
+        "<AssessmentAuthorisationDate>2025-06-02</AssessmentAuthorisationDate>",
         "<CINPlanStartDate>2025-06-05</CINPlanStartDate>", "<ReasonForClosure>RC7</ReasonForClosure>",
-        "<AssessmentActualStartDate>2025-04-23</AssessmentActualStartDate>", "<CINPlanEndDate>2025-12-01</CINPlanEndDate>",
+        "<AssessmentActualStartDate>2025-04-23</AssessmentActualStartDate>",
+        "<CINPlanEndDate>2025-12-01</CINPlanEndDate>",
         "<CINclosureDate>2025-12-01</CINclosureDate>", "<PrimaryNeedCode>N4</PrimaryNeedCode>",
         "<ReferralSource>2A</ReferralSource>", "<AssessmentFactors>4B</AssessmentFactors>",
         "<ReferralNFA>false</ReferralNFA>",
@@ -367,7 +369,8 @@ def test_child_elements_come_in_the_order_of_the_census_specification() -> None:
         "S47ActualStartDate", "InitialCPCtarget", "DateOfInitialCPC", "ICPCnotRequired",
     ]  # fmt: skip
     assert [e.tag for e in child[2].iterfind("ChildProtectionPlans/*")] == [
-        "CPPstartDate", "CPPendDate", "InitialCategoryOfAbuse", "LatestCategoryOfAbuse", "NumberOfPreviousCPP", "Reviews",
+        "CPPstartDate", "CPPendDate", "InitialCategoryOfAbuse", "LatestCategoryOfAbuse", "NumberOfPreviousCPP",
+        "Reviews",
     ]  # fmt: skip
 
 

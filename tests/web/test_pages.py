@@ -1,0 +1,162 @@
+"""Every page: status, <title>, skip link, unique ids; the inbox, claiming, the case page, the team page."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from casepath.domain.calendar import WorkingDayCalendar
+from casepath.services.pages import clock_status
+from tests.web.conftest import Browser
+
+DECISION = {"decision": "assessment", "primary_need": "N4", "rationale": "Needs assessing.", "referrer_informed": True}
+ALLOCATE = {"lead_practitioner": "fsw1", "practitioner_agreed": True, "rationale": "Knows the family."}
+
+
+def assessment_case(factory: Any, people: dict[str, Any]) -> str:
+    """A referral decided and allocated: the assessment is with fsw1."""
+    case_id = factory.create_referral(people["fd1"], first_name="Ava")
+    factory.complete(people["fd1"], case_id, "referral_decision", DECISION)
+    factory.complete(people["ps1"], case_id, "allocate_lead_practitioner", ALLOCATE)
+    return str(case_id)
+
+
+def test_the_clock_marker_is_red_when_overdue_amber_within_two_working_days_else_green() -> None:
+    calendar = WorkingDayCalendar()
+    friday = date(2025, 4, 4)
+    assert clock_status(date(2025, 4, 3), friday, calendar) == "red"
+    assert clock_status(friday, friday, calendar) == "amber"
+    assert clock_status(date(2025, 4, 8), friday, calendar) == "amber"  # Tuesday: 2 working days on
+    assert clock_status(date(2025, 4, 9), friday, calendar) == "green"
+    assert clock_status(None, friday, calendar) is None
+
+
+def test_the_inbox_lists_each_task_with_child_step_due_date_and_clock(
+    browser: Browser, factory: Any, people: dict[str, Any]
+) -> None:
+    factory.create_referral(people["fd1"], first_name="Ava")
+    browser.sign_in("fd1")
+    browser.get("/inbox?view=available")
+    assert "Ava Example" in browser.html
+    assert "Decide what happens to the referral" in browser.html or "referral" in browser.html.lower()
+    assert "2 April 2025" in browser.html
+    assert "app-rag--amber" in browser.html
+
+
+@pytest.mark.parametrize("view", ["mine", "available", "overdue"])
+def test_every_inbox_list_renders(browser: Browser, factory: Any, people: dict[str, Any], view: str) -> None:
+    assessment_case(factory, people)
+    browser.sign_in("fsw1")
+    browser.get(f"/inbox?view={view}")
+
+
+def test_the_team_list_is_only_offered_to_practice_supervisors(browser: Browser, people: dict[str, Any]) -> None:
+    browser.sign_in("fsw1")
+    browser.get("/inbox?view=team")
+    assert "My team's tasks" not in browser.html
+    browser.get("/team", status=403)
+
+
+def test_a_task_can_be_claimed_from_the_inbox(browser: Browser, factory: Any, people: dict[str, Any]) -> None:
+    case_id = factory.create_referral(people["fd1"])
+    task = factory.open_task(case_id, "referral_decision")
+    browser.sign_in("fd1")
+    browser.get("/inbox?view=available")
+    browser.post(f"/tasks/{task['id']}/claim", {"view": "available"}, status=200)
+    assert "You have claimed the task" in browser.html
+    assert factory.open_task(case_id, "referral_decision")["assignee"] == "fd1"
+
+
+def test_a_refused_claim_is_explained_on_the_inbox(browser: Browser, factory: Any, people: dict[str, Any]) -> None:
+    case_id = assessment_case(factory, people)
+    factory.complete(
+        people["fsw1"],
+        case_id,
+        "child_and_family_assessment",
+        {"started_on": "2025-04-01", "factors": ["4B"], "summary": "Fine.", "recommendation": "cin_plan"},
+    )
+    task = factory.open_task(case_id, "approve_assessment")
+    browser.sign_in("fsw1")
+    browser.get("/inbox")
+    browser.post(f"/tasks/{task['id']}/claim", {"view": "available"}, status=200)
+    assert "govuk-error-summary" in browser.html
+    assert factory.open_task(case_id, "approve_assessment")["assignee"] is None
+
+
+def test_the_case_page_shows_the_child_the_people_the_clocks_and_the_timeline(
+    browser: Browser, factory: Any, people: dict[str, Any]
+) -> None:
+    case_id = assessment_case(factory, people)
+    browser.sign_in("ps1")
+    browser.get(f"/cases/{case_id}")
+    assert "Ava Example" in browser.page.title
+    assert "FSW1" in browser.html  # the lead practitioner's name
+    assert "Assessment within 45 working days" in browser.html
+    assert "Referral received" in browser.html
+    assert "Step completed" in browser.html
+    assert 'id="diagram"' in browser.html
+
+
+def test_the_case_diagram_is_the_current_phase_with_its_open_steps(
+    browser: Browser, factory: Any, people: dict[str, Any]
+) -> None:
+    case_id = assessment_case(factory, people)
+    browser.sign_in("fsw1")
+    found = browser.client.get(f"/cases/{case_id}/diagram").get_json()
+    assert found["process"] == "assessment"
+    assert found["open_steps"] == ["child_and_family_assessment"]
+    assert 'id="child_and_family_assessment"' in found["xml"]
+
+
+def test_someone_not_involved_cannot_see_a_case(browser: Browser, factory: Any, people: dict[str, Any]) -> None:
+    case_id = assessment_case(factory, people)
+    browser.sign_in("sw1")
+    browser.get(f"/cases/{case_id}", status=404)
+    assert browser.client.get(f"/cases/{case_id}/diagram").status_code == 404
+
+
+def test_the_team_page_shows_open_work_and_caseloads(browser: Browser, factory: Any, people: dict[str, Any]) -> None:
+    assessment_case(factory, people)
+    browser.sign_in("ps1")
+    browser.get("/team")
+    assert "Ava Example" in browser.html
+    row = browser.html.split("FSW1 (fsw1)")[1].split("</tr>")[0]
+    assert ">1<" in row.replace(" ", "").replace("\n", "")
+
+
+def test_a_supervisor_reassigns_a_task_with_a_reason(browser: Browser, factory: Any, people: dict[str, Any]) -> None:
+    case_id = assessment_case(factory, people)
+    task = factory.open_task(case_id, "child_and_family_assessment")
+    browser.sign_in("ps1")
+    browser.get(f"/tasks/{task['id']}/reassign")
+    browser.post(f"/tasks/{task['id']}/reassign", {"assignee": "sw1", "reason": ""}, status=422)
+    assert browser.page.error_links == ["#reason"]
+    browser.post(f"/tasks/{task['id']}/reassign", {"assignee": "sw1", "reason": "fsw1 is on leave"}, status=200)
+    assert factory.open_task(case_id, "child_and_family_assessment")["assignee"] == "sw1"
+
+
+def test_a_refused_reassignment_says_why(browser: Browser, factory: Any, people: dict[str, Any]) -> None:
+    case_id = assessment_case(factory, people)
+    task = factory.open_task(case_id, "child_and_family_assessment")
+    browser.sign_in("ps1")
+    browser.get(f"/tasks/{task['id']}/reassign")
+    browser.post(f"/tasks/{task['id']}/reassign", {"assignee": "fd1x", "reason": "cover"}, status=404)
+    assert "There is no member of staff" in browser.html
+    assert browser.page.error_links == ["#assignee"]
+
+
+def test_only_practice_supervisors_may_open_the_reassign_page(
+    browser: Browser, factory: Any, people: dict[str, Any]
+) -> None:
+    case_id = assessment_case(factory, people)
+    task = factory.open_task(case_id, "child_and_family_assessment")
+    browser.sign_in("fsw1")
+    browser.get(f"/tasks/{task['id']}/reassign", status=403)
+
+
+def test_an_unknown_task_is_a_not_found_page(browser: Browser, people: dict[str, Any]) -> None:
+    browser.sign_in("fd1")
+    browser.get("/tasks/no-such-task", status=404)
+    assert "There is no such task" in browser.html
