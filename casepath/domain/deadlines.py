@@ -8,7 +8,7 @@ record (`received_on`, `held_on`, `starts_on`) anchor deadlines, never the momen
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -26,10 +26,11 @@ APPROVAL_STEPS = ("approve_assessment", "approve_section47")
 
 @dataclass(frozen=True)
 class Deadline:
-    """The rule that times a task and the last day (Europe/London) on which it is on time."""
+    """The rule that times a task, the last day (Europe/London) on which it is on time, and its trigger day."""
 
     rule: str
     due_on: date
+    started_on: date | None = field(default=None, compare=False)  # shown on the case's clocks
 
 
 # --- reading the event record -------------------------------------------------------------
@@ -177,13 +178,24 @@ def planned_date_limit(events: Sequence[Event], calendar: WorkingDayCalendar) ->
     return calendar.add_working_days(anchor, ASSESSMENT_WD)
 
 
-def planned_completion_on(events: Sequence[Event]) -> date | None:
-    """The planned completion date agreed at the allocation of the current assessment, if any."""
+def _current_allocation(events: Sequence[Event]) -> Event | None:
     approved = last_index(events, is_approval)
     for event in reversed(events[(approved + 1 if approved is not None else 0) :]):
         if is_completion(event, "allocate_lead_practitioner"):
-            return as_date(form_of(event).get("planned_completion_on"))
+            return event
     return None
+
+
+def planned_completion_on(events: Sequence[Event]) -> date | None:
+    """The planned completion date agreed at the allocation of the current assessment, if any."""
+    allocation = _current_allocation(events)
+    return as_date(form_of(allocation).get("planned_completion_on")) if allocation else None
+
+
+def allocated_on(events: Sequence[Event]) -> date | None:
+    """When the lead practitioner of the current assessment was allocated (the planned date's trigger)."""
+    allocation = _current_allocation(events)
+    return completed_on(allocation) if allocation else None
 
 
 def _plan_icpc(events: Sequence[Event]) -> int | None:
@@ -196,7 +208,7 @@ DeadlineFn = Callable[[Sequence[Event], WorkingDayCalendar, LocalProtocol], Dead
 
 
 def _after(rule: str, anchor: date | None, calendar: WorkingDayCalendar, days: int) -> Deadline | None:
-    return Deadline(rule, calendar.add_working_days(anchor, days)) if anchor else None
+    return Deadline(rule, calendar.add_working_days(anchor, days), anchor) if anchor else None
 
 
 def _referral_decision(events: Sequence[Event], cal: WorkingDayCalendar, p: LocalProtocol) -> Deadline | None:
@@ -210,7 +222,7 @@ def _allocation(events: Sequence[Event], cal: WorkingDayCalendar, p: LocalProtoc
 def _assessment(events: Sequence[Event], cal: WorkingDayCalendar, p: LocalProtocol) -> Deadline | None:
     planned = planned_completion_on(events)
     if planned is not None:
-        return Deadline("assessment-planned-date", planned)
+        return Deadline("assessment-planned-date", planned, allocated_on(events))
     return _assessment_authorised(events, cal, p)
 
 
@@ -240,14 +252,18 @@ def _core_group(events: Sequence[Event], cal: WorkingDayCalendar, p: LocalProtoc
     return _after("core-group-10wd", recorded_on(events[icpc], "held_on"), cal, CORE_GROUP_WD)
 
 
+def _months(rule: str, anchor: date, months: int) -> Deadline:
+    return Deadline(rule, add_months(anchor, months), anchor)
+
+
 def _review_conference(events: Sequence[Event], cal: WorkingDayCalendar, p: LocalProtocol) -> Deadline | None:
     icpc = _plan_icpc(events)
     if icpc is None:
         return None
     reviews = [e for e in events[icpc:] if is_completion(e, "review_conference")]
     if not reviews:
-        return Deadline("rcpc-3m", add_months(recorded_on(events[icpc], "held_on"), FIRST_REVIEW_MONTHS))
-    return Deadline("rcpc-6m", add_months(recorded_on(reviews[-1], "held_on"), LATER_REVIEW_MONTHS))
+        return _months("rcpc-3m", recorded_on(events[icpc], "held_on"), FIRST_REVIEW_MONTHS)
+    return _months("rcpc-6m", recorded_on(reviews[-1], "held_on"), LATER_REVIEW_MONTHS)
 
 
 def _cin_review(events: Sequence[Event], cal: WorkingDayCalendar, p: LocalProtocol) -> Deadline | None:
@@ -256,7 +272,7 @@ def _cin_review(events: Sequence[Event], cal: WorkingDayCalendar, p: LocalProtoc
         return None
     reviews = [e for e in events[start:] if is_completion(e, "cin_review")]
     anchor = recorded_on(reviews[-1], "held_on") if reviews else recorded_on(events[start], "starts_on")
-    return Deadline("cin-review-cadence", add_months(anchor, p.timescales.cin_review_months))
+    return _months("cin-review-cadence", anchor, p.timescales.cin_review_months)
 
 
 STEP_DEADLINES: dict[str, DeadlineFn] = {

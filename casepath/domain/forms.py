@@ -208,10 +208,12 @@ def _describe(root: Mapping[str, Any], error: ValidationError) -> list[Problem]:
     """Turn one jsonschema error into (field path, GOV.UK message) pairs."""
     path: FieldPath = tuple(error.absolute_path)
     if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [name for name in error.validator_value if name not in error.instance]
+        required: list[str] = list(error.validator_value)  # type: ignore[arg-type]
+        missing = [name for name in required if name not in error.instance]
         return [((*path, name), _message(root, (*path, name), error, None)) for name in missing]
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        extra = _additional_properties(error.schema, error.instance)
+        schema = error.schema if isinstance(error.schema, Mapping) else {}
+        extra = _additional_properties(schema, error.instance)
         return [((*path, name), f"‘{name}’ is not a question on this form") for name in extra]
     field = _field_path(root, path)
     return [(field, _message(root, field, error, error.schema))]

@@ -75,10 +75,10 @@ class _ClockedDatetime(datetime):
     def now(cls, tz: Any = None) -> _ClockedDatetime:
         context = _context.get(None)
         moment = context.now if context else datetime.now(UTC)
-        return cls.fromtimestamp(moment.timestamp(), tz or UTC)  # type: ignore[return-value]
+        return cls.fromtimestamp(moment.timestamp(), tz or UTC)
 
 
-spiff_timer.datetime = _ClockedDatetime  # type: ignore[misc]
+spiff_timer.datetime = _ClockedDatetime
 
 
 def _diagram_functions() -> dict[str, Callable[..., Any]]:
@@ -91,7 +91,7 @@ def _diagram_functions() -> dict[str, Callable[..., Any]]:
     return {"deadline": deadline}
 
 
-class _SandboxEnvironment(BasePythonScriptEngineEnvironment):
+class _SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
     def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
         names = {**(external_context or {}), **context}
         return sandbox.evaluate(expression, names, _diagram_functions())

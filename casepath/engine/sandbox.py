@@ -18,7 +18,8 @@ from functools import lru_cache
 from types import CodeType, FrameType
 from typing import Any
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
+from RestrictedPython.compile import compile_restricted_eval, compile_restricted_exec
+from RestrictedPython.Guards import safe_builtins
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 
 FILENAME = "<diagram>"
@@ -138,9 +139,10 @@ def compile_expression(source: str) -> CodeType:
     """Compile a gateway condition or timer expression, or raise SandboxError saying why not."""
     _check_tree(source, "eval")
     result = compile_restricted_eval(source, FILENAME)
-    if result.errors:
-        raise SandboxError("; ".join(result.errors))
-    return result.code
+    if result.errors or result.code is None:
+        raise SandboxError("; ".join(result.errors) or "the expression could not be compiled")
+    code: CodeType = result.code
+    return code
 
 
 @lru_cache(maxsize=512)
@@ -148,9 +150,10 @@ def compile_script(source: str) -> CodeType:
     """Compile a script task's script, or raise SandboxError saying why not."""
     _check_tree(source, "exec")
     result = compile_restricted_exec(source, FILENAME)
-    if result.errors:
-        raise SandboxError("; ".join(result.errors))
-    return result.code
+    if result.errors or result.code is None:
+        raise SandboxError("; ".join(result.errors) or "the script could not be compiled")
+    code: CodeType = result.code
+    return code
 
 
 class _Budget:

@@ -2,34 +2,76 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casepath.domain.errors import Forbidden, NotFound
-from casepath.services.staff import Actor, get_staff
+from casepath.domain.calendar import local_date
+from casepath.domain.errors import CasepathError, Forbidden, NotFound
+from casepath.domain.people import ROLES, CaseTeam, check_lead_practitioner, check_qualified, lane_roles
+from casepath.domain.protocol import LocalProtocol
+from casepath.services.core import Casepath
+from casepath.services.staff import Actor, get_staff, managers_of, person_of, reports_of
 from casepath.store import models
 
 READ_ALL = ("reviewer", "admin")
 
 
 def case_visible(session: Session, actor: Actor, case: models.Case) -> bool:
-    """Involved staff, their supervisors (same team or line managers), and the LA's reviewers."""
-    if case.la_id != actor.la_id:
-        return False
+    """Involved staff, their supervisors (same team, or anyone they line-manage, however far down, is
+    involved), and the LA's reviewers and administrators. Never another local authority's."""
+    return visibility(session, actor)(case)
+
+
+def visibility(session: Session, actor: Actor) -> Callable[[models.Case], bool]:
+    """case_visible for any number of cases: the caller's team and reports are read once."""
     if actor.has(*READ_ALL):
-        return True
-    involved = set(case.people.get("involved") or [])
-    if actor.username in involved:
-        return True
+        return lambda case: case.la_id == actor.la_id
+    team: str | None = None
+    reports: set[str] = set()
     if actor.has("practice_supervisor"):
-        if case.people.get("team") and case.people.get("team") == get_staff(session, actor.username).team:
+        team = get_staff(session, actor.username, actor.la_id).team or None
+        reports = reports_of(managers_of(session, actor.la_id), actor.username)
+
+    def visible(case: models.Case) -> bool:
+        if case.la_id != actor.la_id:
+            return False
+        involved = set(case.people.get("involved") or [])
+        if actor.username in involved or involved & reports:
             return True
-        managed = session.scalars(select(models.Staff.username).where(models.Staff.line_manager == actor.username))
-        if involved & set(managed):
-            return True
-    return False
+        return team is not None and case.people.get("team") == team
+
+    return visible
+
+
+def may_take(app: Casepath, session: Session, actor: Actor) -> Callable[[models.Task], bool]:
+    """Would the caller pass the role, registration and local-protocol checks of claiming this task? (For
+    the inbox: independence and four eyes are left to the claim itself, which says why.)"""
+    today = local_date(app.now(session))
+    person = person_of(session, get_staff(session, actor.username, actor.la_id), today)
+    protocol = app.protocol(session, actor.la_id)
+    teams: dict[str, CaseTeam] = {}
+
+    def may(task: models.Task) -> bool:
+        if task.case_id not in teams:
+            case = session.get(models.Case, task.case_id)
+            teams[task.case_id] = CaseTeam.from_dict(case.people if case else {})
+        team = teams[task.case_id]
+        try:
+            check_qualified(task.step, task.role, person, team, protocol)
+            if task.role == "lead_practitioner" and person.username != team.lead_practitioner:
+                check_lead_practitioner(person, protocol)
+        except CasepathError:
+            return False
+        return True
+
+    return may
+
+
+def lanes_for(roles: Sequence[str], protocol: LocalProtocol) -> list[str]:
+    """The lanes whose steps someone with these roles may take (before registration and protocol checks)."""
+    return sorted(lane for lane in ROLES if set(lane_roles(lane, protocol)) & set(roles))
 
 
 def require_case_visible(session: Session, actor: Actor, case: models.Case | None) -> None:

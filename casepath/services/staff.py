@@ -62,6 +62,20 @@ def managers_of(session: Session, la_id: int) -> dict[str, str | None]:
     return {username: manager for username, manager in session.execute(query)}
 
 
+def reports_of(managers: Mapping[str, str | None], username: str) -> set[str]:
+    """Everyone line-managed by `username`, directly or further down the chain."""
+    found = set()
+    for member in managers:
+        manager, seen = managers.get(member), {member}
+        while manager and manager not in seen:
+            if manager == username:
+                found.add(member)
+                break
+            seen.add(manager)
+            manager = managers.get(manager)
+    return found
+
+
 def person_of(
     session: Session, row: models.Staff, today: date, managers: Mapping[str, str | None] | None = None
 ) -> Person:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -15,18 +16,31 @@ from casepath.domain.errors import (
     DelayReasonRequired,
     Forbidden,
     InvalidForm,
+    NotEligible,
     NotFound,
+    NotQualified,
     TaskNotReady,
 )
 from casepath.domain.events import Event
 from casepath.domain.forms import validate_submission
-from casepath.domain.people import ALSO_ALLOWED, APPROVES, Person, after_step, check_lead_practitioner, check_may_do
+from casepath.domain.people import (
+    ALSO_ALLOWED,
+    APPROVES,
+    CASEWORK_ROLES,
+    NOT_CASEWORK,
+    CaseTeam,
+    Person,
+    after_step,
+    check_lead_practitioner,
+    check_may_do,
+)
+from casepath.domain.protocol import LocalProtocol
 from casepath.services import access, steps
 from casepath.services.cases import lock_case
 from casepath.services.core import Casepath
 from casepath.services.incidents import recording_incidents
 from casepath.services.runtime import OPEN, CaseRun
-from casepath.services.staff import Actor, get_staff, line_managers, person_of
+from casepath.services.staff import Actor, get_staff, line_managers, managers_of, person_of, require_role
 from casepath.services.views import case_tasks, case_view, require_match, task_etag, task_view
 from casepath.store import models
 
@@ -48,18 +62,92 @@ def authors_of(events: Sequence[Event], step: str) -> list[str]:
     return []
 
 
-def chains_of(session: Session, usernames: set[str]) -> dict[str, tuple[str, ...]]:
+def chains_of(
+    session: Session, usernames: set[str], managers: Mapping[str, str | None] | None = None
+) -> dict[str, tuple[str, ...]]:
     rows = session.scalars(select(models.Staff).where(models.Staff.username.in_(sorted(usernames))))
-    return {row.username: line_managers(session, row) for row in rows}
+    return {row.username: line_managers(session, row, managers) for row in rows}
+
+
+def workers_of(events: Sequence[Event]) -> dict[str, str]:
+    """Who has done casework on the case (username -> the first such step): a chair must not have."""
+    found: dict[str, str] = {}
+    for event in events:
+        step = event.data.get("step")
+        if event.name == "task_completed" and event.actor and isinstance(step, str) and step not in NOT_CASEWORK:
+            found.setdefault(event.actor, step)
+    return found
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the rules need to know about one case, read once for any number of people."""
+
+    team: CaseTeam
+    chains: Mapping[str, Sequence[str]]
+    workers: Mapping[str, str]
+    events: Sequence[Event]
+    protocol: LocalProtocol
+
+
+def case_facts(run: CaseRun, managers: Mapping[str, str | None] | None = None) -> CaseFacts:
+    team = run.team
+    chains = chains_of(run.session, team.practitioners(), managers)
+    return CaseFacts(team, chains, workers_of(run.events), run.events, run.protocol)
+
+
+def check_person(facts: CaseFacts, task: models.Task, person: Person) -> None:
+    """The checks of a claim or an assignment, in the contract's order. Not being eligible under the local
+    protocol to hold s17 work is, for taking a step, a missing qualification (not_qualified)."""
+    team = facts.team
+    authors = authors_of(facts.events, task.step)
+    check_may_do(task.step, task.role, person, team, authors, facts.chains, facts.protocol, facts.workers)
+    if task.role == "lead_practitioner" and person.username != team.lead_practitioner:
+        try:
+            check_lead_practitioner(person, facts.protocol)
+        except NotEligible as err:
+            raise NotQualified(err.detail) from None
 
 
 def authorise(run: CaseRun, task: models.Task, person: Person) -> None:
     """May `person` take this step on this case? Raises the refusal the contract orders first."""
-    team = run.team
-    chains = chains_of(run.session, team.practitioners())
-    check_may_do(task.step, task.role, person, team, authors_of(run.events, task.step), chains, run.protocol)
-    if task.role == "lead_practitioner" and person.username != team.lead_practitioner:
-        check_lead_practitioner(person, run.protocol)
+    check_person(case_facts(run), task, person)
+
+
+def candidates(app: Casepath, actor: Actor, task_id: str) -> list[dict[str, Any]]:
+    """Who may take this task and why everyone else may not: every active member of staff of the LA with a
+    casework role, through exactly the checks of a claim or an assignment (practice supervisors who can see
+    the case, reviewers and administrators)."""
+    require_role(actor, "practice_supervisor", "reviewer", "admin")
+    with app.db.transaction() as session:
+        task = _task(session, actor, task_id)
+        case = session.get(models.Case, task.case_id)
+        access.require_case_visible(session, actor, case)
+        assert case is not None
+        run = CaseRun(app, session, case, app.now(session))
+        managers = managers_of(session, actor.la_id)
+        facts = case_facts(run, managers)
+        access.log_view(session, actor, case, f"candidates:{task.step}", run.now)
+        staff = session.scalars(
+            select(models.Staff)
+            .where(models.Staff.la_id == actor.la_id, models.Staff.active.is_(True))
+            .order_by(models.Staff.username)
+        )
+        return [
+            _candidate(facts, task, row, person_of(session, row, run.today, managers))
+            for row in staff
+            if set(row.roles) & set(CASEWORK_ROLES)
+        ]
+
+
+def _candidate(facts: CaseFacts, task: models.Task, row: models.Staff, person: Person) -> dict[str, Any]:
+    answer: dict[str, Any] = {"username": row.username, "name": row.name, "allowed": True, "code": None}
+    answer.update(reason=None, holds_task=task.assignee == row.username)
+    try:
+        check_person(facts, task, person)
+    except CasepathError as err:
+        answer.update(allowed=False, code=err.code, reason=err.detail)
+    return answer
 
 
 def _open(task: models.Task) -> None:
@@ -74,6 +162,12 @@ def _begin(app: Casepath, session: Session, actor: Actor, task_id: str) -> tuple
     run = CaseRun(app, session, case, app.now(session))
     person = person_of(session, get_staff(session, actor.username, actor.la_id), run.today)
     return task, run, person
+
+
+def _held_message(session: Session, actor: Actor, case: models.Case, task: models.Task) -> str:
+    """Someone else holds the task: named only to those who may see the case."""
+    who = task.assignee if access.case_visible(session, actor, case) else "Someone else"
+    return f"{who} has this task. Ask them or a practice supervisor to reassign it."
 
 
 def _involve(case: models.Case, username: str) -> None:
@@ -117,7 +211,7 @@ def claim_task(app: Casepath, actor: Actor, task_id: str) -> dict[str, Any]:
         if task.assignee == actor.username:
             return task_view(task)
         if task.assignee:
-            raise AlreadyClaimed(f"{task.assignee} has this task. Ask them or a practice supervisor to reassign it.")
+            raise AlreadyClaimed(_held_message(session, actor, run.case, task))
         task.assignee, task.state = actor.username, "claimed"
         _involve(run.case, actor.username)
         run.record("task_claimed", actor.username, {"task_id": task.id, "step": task.step, "assignee": actor.username})
@@ -128,8 +222,12 @@ def unclaim_task(app: Casepath, actor: Actor, task_id: str) -> dict[str, Any]:
     with app.db.transaction() as session:
         task, run, person = _begin(app, session, actor, task_id)
         _open(task)
-        if task.assignee != actor.username and "practice_supervisor" not in person.roles:
-            raise Forbidden("Only the person holding this task or a practice supervisor may release it.")
+        if task.assignee != actor.username:
+            if "practice_supervisor" not in person.roles or not person.registered:
+                raise Forbidden("Only the person holding this task or a practice supervisor may release it.")
+            access.require_case_visible(session, actor, run.case)
+        if task.assignee is None:
+            return task_view(task)
         previous, task.assignee, task.state = task.assignee, None, "ready"
         run.record("task_unclaimed", actor.username, {"task_id": task.id, "step": task.step, "previous": previous})
         return task_view(task)
@@ -141,11 +239,14 @@ def assign_task(app: Casepath, actor: Actor, task_id: str, assignee: str, reason
         task, run, person = _begin(app, session, actor, task_id)
         if "practice_supervisor" not in person.roles or not person.registered:
             raise Forbidden("Only a social-work-qualified practice supervisor may assign tasks.")
+        access.require_case_visible(session, actor, run.case)
         _open(task)
         if not reason.strip():
             raise InvalidForm("Say why the task is being reassigned.", errors={"reason": ["Enter a reason"]})
-        target = get_staff(session, assignee, actor.la_id)
+        target = _assignee(session, assignee, actor.la_id)
         authorise(run, task, person_of(session, target, run.today))
+        if task.assignee == target.username:
+            return task_view(task)
         previous, task.assignee, task.state = task.assignee, target.username, "claimed"
         _involve(run.case, target.username)
         run.record(
@@ -160,6 +261,16 @@ def assign_task(app: Casepath, actor: Actor, task_id: str, assignee: str, reason
             },
         )
         return task_view(task)
+
+
+def _assignee(session: Session, username: str, la_id: int) -> models.Staff:
+    try:
+        return get_staff(session, username, la_id)
+    except NotFound:
+        raise NotEligible(
+            f"There is no member of staff called {username!r}.",
+            errors={"assignee": ["Enter the username of a member of staff"]},
+        ) from None
 
 
 def save_draft(app: Casepath, actor: Actor, task_id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -194,7 +305,7 @@ def _complete(
     _open(task)
     authorise(run, task, person)
     if task.assignee and task.assignee != actor.username:
-        raise AlreadyClaimed(f"{task.assignee} has this task. Ask them or a practice supervisor to reassign it.")
+        raise AlreadyClaimed(_held_message(session, actor, run.case, task))
     require_match(if_match, task_etag(task_view(task)), "task")
     data = body.get("data")
     if not isinstance(data, dict):
@@ -227,7 +338,7 @@ def _complete(
             "rule": task.rule,
             "late": late,
             "delay_reason": (delay_reason or "").strip() or None,
-            "author": (authors_of(run.events, task.step) or [None])[0],
+            "author": next(iter(authors_of(run.events, task.step)), None),
             "actor_profile": person.profile(),
             **extra,
         },
@@ -242,15 +353,17 @@ def _complete(
 def list_inbox(
     app: Casepath, actor: Actor, view: str, limit: int = 50, offset: int = 0, step: str | None = None
 ) -> list[dict[str, Any]]:
-    """mine: assigned to me; available: unclaimed steps my roles may take; overdue: late in my team."""
+    """mine: assigned to me; available: unclaimed steps I may take; overdue: late in my team; team: my team's
+    open tasks that I may take. `available` and `team` list only what passes the role, registration and
+    local-protocol checks of a claim."""
     with app.db.transaction() as session:
         me = get_staff(session, actor.username, actor.la_id)
         query = select(models.Task).where(models.Task.la_id == actor.la_id, models.Task.state.in_(OPEN))
         if view == "mine":
             query = query.where(models.Task.assignee == actor.username)
         elif view == "available":
-            lanes = {lane for lane, also in ALSO_ALLOWED.items() if set(also) & set(me.roles)} | set(me.roles)
-            query = query.where(models.Task.assignee.is_(None), models.Task.role.in_(sorted(lanes)))
+            lanes = access.lanes_for(me.roles, app.protocol(session, actor.la_id))
+            query = query.where(models.Task.assignee.is_(None), models.Task.role.in_(lanes))
         elif view == "overdue":
             today = local_date(app.now(session))
             query = query.where(models.Task.due_on < today)
@@ -262,6 +375,15 @@ def list_inbox(
             query = query.where(models.Task.team == me.team)
         if step:
             query = query.where(models.Task.step == step)
-        query = query.order_by(models.Task.due_on.is_(None), models.Task.due_on, models.Task.created_at)
-        rows = session.scalars(query.limit(min(limit, PAGE_MAX)).offset(offset))
-        return [task_view(t) for t in rows]
+        query = query.order_by(models.Task.due_on.is_(None), models.Task.due_on, models.Task.created_at, models.Task.id)
+        limit = min(limit, PAGE_MAX)
+        if view not in ("available", "team"):
+            return [task_view(t) for t in session.scalars(query.limit(limit).offset(offset))]
+        may = access.may_take(app, session, actor)
+        found: list[dict[str, Any]] = []
+        for task in session.scalars(query):
+            if may(task):
+                found.append(task_view(task))
+                if len(found) >= offset + limit:
+                    break
+        return found[offset:]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from casepath.domain.errors import Incident
 from casepath.services.core import Casepath
+from casepath.services.incidents import record_incident
 from casepath.services.runtime import CaseRun
 from casepath.store import models
 
@@ -68,7 +69,7 @@ def _incident(app: Casepath, instance_id: str, err: Incident) -> None:
 
 def fire_due_timers(app: Casepath, batch: int = 100) -> int:
     """Fire every timer due now; each instance at most once per call. Returns how many fired."""
-    fired, seen = 0, set()
+    fired, seen = 0, set[str]()
     while True:
         with app.db.transaction() as session:
             now = app.now(session)

@@ -29,7 +29,8 @@ def render(app: Flask, schema: dict[str, Any], data: dict[str, Any], errors: dic
         field = get_template_attribute("_fields.html", "field")
         parts = forms.components(schema, data, errors, {}, lambda c: str(field(c)))
         body = "".join(str(field(c)) for c in parts)
-    return f"<html><head><title>t</title></head><body><a class='govuk-skip-link' href='#main-content'>s</a><main id='main-content'>{body}</main></body></html>"
+    skip = "<a class='govuk-skip-link' href='#main-content'>Skip</a>"
+    return f"<html><head><title>Form</title></head><body>{skip}<main id='main-content'>{body}</main></body></html>"
 
 
 def every_question(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -67,10 +68,13 @@ def test_every_form_shows_the_answers_it_was_given(app: Flask, path: Path) -> No
     for name, question in schema["properties"].items():
         kind = forms.widget(question)
         if kind in ("radios", "checkboxes"):
-            assert html.count("checked") >= 1
+            value = forms.as_text(data[name][0] if kind == "checkboxes" else data[name])
+            assert (
+                f'name="{name}" type="{kind[:-1] if kind == "radios" else "checkbox"}" value="{value}" checked' in html
+            )
         elif kind == "date":
             assert f'name="{name}-year" type="text" value="2025"' in html
-        elif kind == "text" or kind == "textarea":
+        elif kind in ("text", "textarea", "repeating"):
             assert "Example answer" in html
 
 
@@ -242,18 +246,6 @@ def test_save_draft_keeps_the_answers_for_the_holder(browser: Browser, factory: 
     browser.get(f"/tasks/{task_id}")
     assert "Half written" in browser.html
     assert 'value="nfa" checked' in browser.html
-
-
-def test_adding_a_row_keeps_the_answers_and_shows_one_more_row(
-    browser: Browser, factory: Any, people: dict[str, Any]
-) -> None:
-    case_id = assessment_case(factory, people)
-    task_id = factory.open_task(case_id, "child_and_family_assessment")["id"]
-    factory.clock.set(factory.clock.now())
-    browser.sign_in("fsw1")
-    browser.get(f"/tasks/{task_id}")
-    browser.post(f"/tasks/{task_id}", {"summary": "Typed so far", "action": "add:nothing"}, status=200)
-    assert "Typed so far" in browser.html
 
 
 def test_add_another_row_on_a_repeating_group(browser: Browser, factory: Any, people: dict[str, Any]) -> None:
