@@ -138,6 +138,7 @@ class ClockRow(Schema):
     due_on = fields.String(allow_none=True)
     met_on = fields.String(allow_none=True)
     status = fields.String()
+    reason = fields.String(allow_none=True)
 
 
 class ChildRecord(Schema):

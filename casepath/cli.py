@@ -156,6 +156,17 @@ def _exports(sub: Any) -> None:
     export.set_defaults(func=cmd_export)
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from casepath.services.audit import verify_all  # noqa: PLC0415
+
+    broken = 0
+    for stream, seq, why in verify_all(_core(), args.case):
+        broken += 1
+        print(f"TAMPERED {stream}: event {seq}: {why}")
+    print("every event record is intact" if not broken else f"{broken} record(s) tampered with")
+    return 1 if broken else 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="casepath", description="Casepath: the statutory children's social care pathway, run safely."
@@ -186,6 +197,10 @@ def parser() -> argparse.ArgumentParser:
     workforce.add_argument("--out", required=True, help="FILE.json or FILE.csv, or - for JSON on standard output")
     workforce.set_defaults(func=cmd_workforce)
     _exports(sub)
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
+    verify = audit.add_parser("verify", help="check every case's hash chain; report the first tampered event")
+    verify.add_argument("--case", help="only this case id")
+    verify.set_defaults(func=cmd_audit_verify)
     return top
 
 

@@ -54,7 +54,8 @@ def signed_in(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if g.get("actor") is None:
-            return redirect(url_for("web.sign_in", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+            back = request.full_path.rstrip("?") if request.method == "GET" else None
+            return redirect(url_for("web.sign_in", next=back))
         return view(*args, **kwargs)
 
     return cast(F, wrapper)

@@ -25,6 +25,7 @@ class RuleResult:
     actor: str | None
     reason: str | None
     detail: str
+    started_on: date | None = None  # the trigger day the rule's clock counts from, for timed rules
 
     def to_dict(self) -> dict[str, Any]:
         """The row as JSON-ready data, dates in ISO form."""
@@ -36,6 +37,7 @@ class RuleResult:
             "actor": self.actor,
             "reason": self.reason,
             "detail": self.detail,
+            "started_on": self.started_on.isoformat() if self.started_on else None,
         }
 
 
@@ -60,6 +62,7 @@ class Occurrence:
     verb: str = "completed"
     name_actor: bool = True  # False: the subject already names who did it (the actor is not who acted last)
     applicable: bool = True  # False: the trigger happened but the rule does not cover it (note says why)
+    started_on: date | None = None  # the trigger day a timed rule's clock counts from
 
 
 def day(value: date) -> str:
@@ -93,6 +96,7 @@ def judge(occ: Occurrence, today: date) -> RuleResult:
         actor=occ.actor,
         reason="; ".join(occ.reasons) or None,
         detail=_detail(occ, status, today),
+        started_on=occ.started_on,
     )
 
 

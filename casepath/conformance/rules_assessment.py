@@ -57,7 +57,13 @@ def assessment_45wd(record: CaseRecord) -> list[Occurrence]:
         by = f" by {work.author}" if work.author else ""
         subject = f"The assessment{by}" + (f" (clock started {day(anchor)})" if anchor else "")
         occ = Occurrence(
-            "assessment-45wd", subject, due_on=due, actor=work.author, verb="completed and authorised", name_actor=False
+            "assessment-45wd",
+            subject,
+            due_on=due,
+            actor=work.author,
+            verb="completed and authorised",
+            name_actor=False,
+            started_on=anchor,
         )
         if work.approval is None:
             found.append(_undone(occ, work))
@@ -86,6 +92,7 @@ def assessment_planned_date(record: CaseRecord) -> list[Occurrence]:
             "assessment-planned-date",
             "The assessment",
             due_on=planned,
+            started_on=completed_on(allocation) if allocation else None,
             verb="submitted",
             note=f"planned date agreed by {allocation.actor if allocation else 'the supervisor'}",
         )
@@ -145,7 +152,8 @@ def s47_social_worker(record: CaseRecord) -> list[Occurrence]:
         stop = starts[n + 1] if n + 1 < len(starts) else len(events)
         window = events[start + 1 : stop]
         deadline = record.due("section47_enquiry", start)
-        found.append(_s47_occurrence(window, deadline.due_on if deadline else None))
+        occ = _s47_occurrence(window, deadline.due_on if deadline else None)
+        found.append(replace(occ, started_on=deadline.started_on) if deadline else occ)
     return found
 
 

@@ -130,7 +130,7 @@ def timed_occurrences(record: CaseRecord, spec: TimedStep) -> list[Occurrence]:
     for run in task_runs(record.events, spec.step, spec.done_step):
         deadline = record.due(spec.step, run.index)
         if deadline is not None and deadline.rule in spec.rules:
-            occ = _occurrence(spec, run, deadline.rule, deadline.due_on)
+            occ = replace(_occurrence(spec, run, deadline.rule, deadline.due_on), started_on=deadline.started_on)
             if run.done is None and run.lapse is None and (holder := _holder(record, run)):
                 # an open step: name who has it, so a reviewer knows whom to ask
                 occ = replace(occ, actor=holder, note=f"{holder} has the task")

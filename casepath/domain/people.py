@@ -244,11 +244,17 @@ def check_lead_practitioner(person: Person, protocol: LocalProtocol) -> None:
     if "lead_practitioner" not in person.roles:
         raise NotEligible(
             f"{person.username} does not have the lead practitioner role"
-            + (", and their Social Work England registration is not in date." if "social_worker" in person.roles else ".")
+            + (
+                ", and their Social Work England registration is not in date."
+                if "social_worker" in person.roles
+                else "."
+            )
         )
     needed = protocol.lead_practitioner_professions.get(person.profession)
     if needed is None:
-        lapsed = " whose Social Work England registration is not in date" if person.profession == "social_worker" else ""
+        lapsed = (
+            " whose Social Work England registration is not in date" if person.profession == "social_worker" else ""
+        )
         raise NotEligible(
             f"The local protocol does not allow a {person.profession.replace('_', ' ')}{lapsed} to be a "
             "lead practitioner for s17 work."

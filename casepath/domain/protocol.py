@@ -41,6 +41,7 @@ class Timescales:
     s47_wd: int = 10
     cin_review_months: int = 3
     conference_report_wd: int = 3
+    reminder_wd: int = 2  # remind a timed task's holder this many working days before it is due
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from casepath.domain.errors import Conflict, Forbidden, InvalidForm, NotFound
 from casepath.domain.people import registered_on
 from casepath.services import records, staff
 from casepath.services.core import TEST_CLOCK_KEY, Casepath
-from casepath.services.staff import Actor, add_staff, add_token, get_staff, require_role
 from casepath.services.runtime import OPEN
+from casepath.services.staff import Actor, add_staff, add_token, get_staff, require_role
 from casepath.services.timers import fire_due_timers
 from casepath.store import models
 

@@ -80,7 +80,12 @@ def publish_protocol(app: Casepath, actor: Actor, data: dict[str, Any], reason: 
             )
         version = (rows[0].version if rows else 0) + 1
         row = models.Protocol(
-            la_id=actor.la_id, version=version, data=new, created_by=actor.username, created_at=now, reason=reason.strip()
+            la_id=actor.la_id,
+            version=version,
+            data=new,
+            created_by=actor.username,
+            created_at=now,
+            reason=reason.strip(),
         )
         session.add(row)
         session.flush()
@@ -117,12 +122,14 @@ def shape_problems(data: Any) -> dict[str, list[str]]:
             found[key] = ["must be text"]
     professions = data.get("lead_practitioner_professions", {})
     if not isinstance(professions, dict) or not all(
-        isinstance(k, str) and isinstance(v, list) and all(isinstance(c, str) for c in v) for k, v in professions.items()
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(c, str) for c in v)
+        for k, v in professions.items()
     ):
         found["lead_practitioner_professions"] = ["must map each profession to the competencies it must hold"]
     limits = data.get("caseload_limits", {})
     if not isinstance(limits, dict) or not all(
-        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 500 for k, v in limits.items()
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 500
+        for k, v in limits.items()
     ):
         found["caseload_limits"] = ["must map each profession to a whole number of cases from 1 to 500"]
     if not isinstance(data.get("timescales", {}), dict):

@@ -40,7 +40,9 @@ def get_staff(session: Session, username: str, la_id: int | None = None) -> mode
     return row
 
 
-def line_managers(session: Session, row: models.Staff, managers: Mapping[str, str | None] | None = None) -> tuple[str, ...]:
+def line_managers(
+    session: Session, row: models.Staff, managers: Mapping[str, str | None] | None = None
+) -> tuple[str, ...]:
     """The line-management chain above a member of staff, nearest first (`managers`: username -> line
     manager for the whole LA, when the caller has read it once already)."""
     chain: list[str] = []
@@ -50,9 +52,7 @@ def line_managers(session: Session, row: models.Staff, managers: Mapping[str, st
         if managers is not None:
             manager = managers.get(manager)
         else:
-            manager = session.scalars(
-                select(models.Staff.line_manager).where(models.Staff.username == manager)
-            ).first()
+            manager = session.scalars(select(models.Staff.line_manager).where(models.Staff.username == manager)).first()
     return tuple(chain)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from casepath.domain.deadlines import planned_date_limit
 from casepath.domain.errors import FgdmRequired, InvalidForm, NotEligible, NotFound
@@ -38,21 +38,20 @@ def check_step(run: CaseRun, task: models.Task, data: dict[str, Any]) -> dict[st
     if step == "allocate_lead_practitioner":
         extra = _allocation(run, data)
     elif step == "strategy_discussion" and data.get("decision") == "s47":
-        person, _ = _nominee(run, data["lead_social_worker"], "lead_social_worker")
-        check_registered_social_worker(person, "the lead social worker for a s47 enquiry")
+        extra = _lead_social_worker(run, data, "the lead social worker for a s47 enquiry")
     elif step == "schedule_icpc":
         person, _ = _nominee(run, data["chair"], "chair")
-        from casepath.services.tasks import chains_of  # noqa: PLC0415 - avoid an import cycle
+        from casepath.services.tasks import case_facts  # noqa: PLC0415 - avoid an import cycle
 
-        check_chair_nominee(person, run.team, chains_of(run.session, run.team.practitioners()), run.protocol)
+        facts = case_facts(run)
+        check_chair_nominee(person, facts.team, facts.chains, run.protocol, facts.workers)
         if date.fromisoformat(data["conference_date"]).weekday() >= 5:
             raise InvalidForm(
                 "Conferences are not held at weekends.",
                 errors={"conference_date": ["Conference date must be a working day"]},
             )
     elif step == "hold_icpc" and data.get("decision") == "cp_plan":
-        person, _ = _nominee(run, data["lead_social_worker"], "lead_social_worker")
-        check_registered_social_worker(person, "the lead social worker for a child protection plan")
+        extra = _lead_social_worker(run, data, "the lead social worker for a child protection plan")
     elif step == "care_application":
         _fgdm_duty(run)
     if step in CHAIR_STEPS:
@@ -73,33 +72,56 @@ def _allocation(run: CaseRun, data: dict[str, Any]) -> dict[str, Any]:
         )
     if not planned:
         data["planned_completion_on"] = limit_day.isoformat()
-    return _caseload(run, row, person.profession)
+    return _caseload(run, row, person.profession, "lead_practitioner")
 
 
-def _caseload(run: CaseRun, row: models.Staff, profession: str) -> dict[str, Any]:
+def _lead_social_worker(run: CaseRun, data: dict[str, Any], what: str) -> dict[str, Any]:
+    person, row = _nominee(run, data["lead_social_worker"], "lead_social_worker")
+    try:
+        check_registered_social_worker(person, what)
+    except NotEligible as err:
+        raise NotEligible(err.detail, errors={"lead_social_worker": [err.detail]}) from None
+    return _caseload(run, row, person.profession, "lead_social_worker")
+
+
+def held_cases(run: CaseRun, username: str) -> int:
+    """Open cases (other than this one) that `username` holds as lead practitioner or lead social worker."""
+    people = models.Case.people
+    query = (
+        select(func.count())
+        .select_from(models.Case)
+        .where(
+            models.Case.la_id == run.case.la_id,
+            models.Case.status == "open",
+            models.Case.id != run.case.id,
+            or_(
+                people["lead_practitioner"].as_string() == username,
+                people["lead_social_worker"].as_string() == username,
+            ),
+        )
+    )
+    return run.session.scalar(query) or 0
+
+
+def _caseload(run: CaseRun, row: models.Staff, profession: str, field: str) -> dict[str, Any]:
+    """The caseload limit (the person's own, else the protocol's for their profession): warned about in the
+    completion event, or refused when the protocol enforces it."""
     limit = row.caseload_limit or run.protocol.caseload_limits.get(profession)
     if not limit:
         return {}
-    held = (
-        run.session.scalar(
-            select(func.count())
-            .select_from(models.Case)
-            .where(
-                models.Case.la_id == run.case.la_id,
-                models.Case.status == "open",
-                models.Case.people["lead_practitioner"].as_string() == row.username,
-            )
-        )
-        or 0
-    )
+    held = held_cases(run, row.username)
     if held < limit:
         return {}
     if run.protocol.caseload_mode == "enforce":
         raise NotEligible(
             f"{row.username} already holds {held} cases, the limit for them under the local "
-            "protocol. Choose someone else or agree a change with their manager."
+            "protocol. Choose someone else or agree a change with their manager.",
+            errors={field: [f"{row.username} is at their caseload limit ({limit})"]},
         )
-    return {"caseload_warning": f"{row.username} holds {held} cases; the protocol's limit is {limit}."}
+    return {
+        "caseload_warning": f"{row.username} holds {held} cases; the protocol's limit is {limit}.",
+        "caseload": {"username": row.username, "held": held, "limit": limit},
+    }
 
 
 def _fgdm_duty(run: CaseRun) -> None:
@@ -121,4 +143,4 @@ def _fgdm_duty(run: CaseRun) -> None:
     )
 
 
-__all__ = ["chair_conflicts", "check_step", "record_incident"]
+__all__ = ["chair_conflicts", "check_step"]

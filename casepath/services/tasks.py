@@ -24,7 +24,6 @@ from casepath.domain.errors import (
 from casepath.domain.events import Event
 from casepath.domain.forms import validate_submission
 from casepath.domain.people import (
-    ALSO_ALLOWED,
     APPROVES,
     CASEWORK_ROLES,
     NOT_CASEWORK,

@@ -116,6 +116,7 @@ def case_view(app: Casepath, session: Session, case: models.Case) -> dict[str, A
             "due_on": r["due_on"],
             "met_on": r["met_on"],
             "status": r["status"],
+            "reason": r.get("reason"),
         }
         for r in conformance(app, session, case)
         if r.get("due_on")

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -173,11 +174,13 @@ class Task(Base):
     completed_by: Mapped[str | None] = mapped_column(String(64))
     completed_at: Mapped[datetime | None]
     escalated_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]  # when the worker reminded the holder that the deadline is near
 
 
 Index("ix_tasks_inbox", Task.la_id, Task.state, Task.assignee)
 Index("ix_tasks_role", Task.la_id, Task.state, Task.role)
 Index("ix_tasks_due", Task.la_id, Task.state, Task.due_on)
+Index("ix_tasks_reminders", Task.la_id, Task.reminded_at, Task.state, Task.due_on)
 
 
 class Event(Base):
@@ -214,3 +217,16 @@ class Setting(Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ImmutableRecord(Exception):
+    """Raised when code tries to change what the record keeps for good."""
+
+
+def _refuse_change(mapper: Any, connection: Any, target: Any) -> None:
+    raise ImmutableRecord(f"{type(target).__name__} rows are append-only: they cannot be changed or deleted")
+
+
+for _model in (Event, ProcessVersion, AccessLog):
+    event.listen(_model, "before_update", _refuse_change)
+    event.listen(_model, "before_delete", _refuse_change)

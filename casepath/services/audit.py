@@ -1,0 +1,21 @@
+"""Verifying the tamper-evident event record (each event carries its predecessor's hash)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import select
+
+from casepath.services import records
+from casepath.services.core import Casepath
+from casepath.store import models
+
+
+def verify_all(app: Casepath, only: str | None = None) -> Iterator[tuple[str, int, str]]:
+    """(stream, seq, why) for the first tampered event of each stream whose chain is broken."""
+    with app.db.transaction() as session:
+        streams = [only] if only else list(session.scalars(select(models.Event.stream).distinct()))
+        for stream in streams:
+            bad = records.verify(session, stream)
+            if bad is not None:
+                yield stream, bad.seq, "its hash does not match its content or the event before it"
