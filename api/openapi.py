@@ -28,7 +28,10 @@ PROBLEM_JSON = "application/problem+json"
 DOCS_ENDPOINTS = {"api_docs", "api_docs_script", "swagger_ui_asset"}
 TOTAL_HEADER = {"X-Total-Count": {"description": "How many items match, over all pages", "schema": {"type": "integer"}}}
 ETAG_HEADER = {
-    "ETag": {"description": "Send it back in If-Match to refuse changes made to an old copy", "schema": {"type": "string"}}
+    "ETag": {
+        "description": "Send it back in If-Match to refuse changes made to an old copy",
+        "schema": {"type": "string"},
+    }
 }
 IF_MATCH = {
     "in": "header",

@@ -14,11 +14,15 @@ USERNAME = validate.Regexp(
 )
 TEXT = validate.Length(max=10_000)
 SHORT = validate.Length(min=1, max=200)
-IDENT = validate.Regexp(r"^[A-Za-z0-9_.-]{1,100}$", error="Enter an identifier of letters, numbers, dots, dashes or underscores.")
+IDENT = validate.Regexp(
+    r"^[A-Za-z0-9_.-]{1,100}$", error="Enter an identifier of letters, numbers, dots, dashes or underscores."
+)
 TEAM = validate.Regexp(r"^[^\x00-\x1f\x7f]{1,100}$", error="Enter a team name of up to 100 characters.")
 DATES = validate.Range(min=date(1900, 1, 1), max=date(2100, 12, 31), error="Enter a date between 1900 and 2100.")
 MOMENTS = validate.Range(
-    min=datetime(1900, 1, 2, tzinfo=UTC), max=datetime(2100, 12, 30, tzinfo=UTC), error="Enter a time between 1900 and 2100."
+    min=datetime(1900, 1, 2, tzinfo=UTC),
+    max=datetime(2100, 12, 30, tzinfo=UTC),
+    error="Enter a time between 1900 and 2100.",
 )
 PAGE_MAX = 200
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 import threading
 import time
@@ -40,25 +41,35 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_worker(core: Casepath, interval: float, stop: threading.Event) -> None:
+def run_worker(core: Casepath, interval: float, stop: threading.Event, once: bool = False) -> None:
+    """Fire due timers and send due reminders every `interval` seconds until `stop` is set."""
     from casepath.services.timers import fire_due_timers  # noqa: PLC0415
 
     while not stop.is_set():
         try:
-            fired = fire_due_timers(core)
+            fired = fire_due_timers(core, stop=stop)
             if fired:
                 log.info("fired %d timer(s)", fired)
         except Exception:
             log.exception("timer batch failed; retrying")
+        if once:
+            return
         stop.wait(interval)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    """SIGTERM or Ctrl-C: finish the timer in hand (its transaction commits), then exit cleanly."""
     stop = threading.Event()
-    try:
-        run_worker(_core(), args.interval, stop)
-    except KeyboardInterrupt:
+
+    def finish(signum: int, _frame: object) -> None:
+        log.info("%s received: stopping after the timer in hand", signal.Signals(signum).name)
         stop.set()
+
+    signal.signal(signal.SIGTERM, finish)
+    signal.signal(signal.SIGINT, finish)
+    log.info("worker started: firing due timers every %.0f s", args.interval)
+    run_worker(_core(), args.interval, stop, once=args.once)
+    log.info("worker stopped")
     return 0
 
 
@@ -180,6 +191,7 @@ def parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="fire due timers and escalations")
     worker.add_argument("--interval", type=float, default=10.0, help="seconds between batches")
+    worker.add_argument("--once", action="store_true", help="fire what is due now, then exit (cron)")
     worker.set_defaults(func=cmd_worker)
     staff = sub.add_parser("staff", help="staff tools").add_subparsers(dest="staff_command", required=True)
     token = staff.add_parser("token", help="print a new API token for USERNAME (last line)")

@@ -15,8 +15,8 @@ from casepath.domain.calendar import local_date
 from casepath.domain.errors import Conflict, InvalidForm, NotFound
 from casepath.domain.upn import upn_is_valid
 from casepath.services import access
-from casepath.services.incidents import recording_incidents
 from casepath.services.core import Casepath
+from casepath.services.incidents import recording_incidents
 from casepath.services.runtime import CaseRun
 from casepath.services.staff import Actor, get_staff, require_role
 from casepath.services.views import case_etag, case_summary, case_view, require_match

@@ -31,7 +31,12 @@ def get_child(app: Casepath, actor: Actor, child_id: str) -> dict[str, Any]:
             raise NotFound("There is no such child, or you may not see their record.")
         session.add(
             models.AccessLog(
-                la_id=child.la_id, at=app.now(session), actor=actor.username, case_id=None, child_id=child.id, what="child"
+                la_id=child.la_id,
+                at=app.now(session),
+                actor=actor.username,
+                case_id=None,
+                child_id=child.id,
+                what="child",
             )
         )
         return {**child_view(child), "episodes": [case_summary(case, child) for case in cases]}

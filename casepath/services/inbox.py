@@ -42,7 +42,9 @@ def list_inbox(
         me = get_staff(session, actor.username, actor.la_id)
         today = local_date(app.now(session))
         query = select(models.Task).where(models.Task.la_id == actor.la_id)
-        query = query.where(models.Task.state == where.state) if where.state else query.where(models.Task.state.in_(OPEN))
+        query = (
+            query.where(models.Task.state == where.state) if where.state else query.where(models.Task.state.in_(OPEN))
+        )
         query = _view(query, where.view, me, today)
         query = _narrow(query, where, today)
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

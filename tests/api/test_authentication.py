@@ -20,7 +20,6 @@ SAMPLES = {"uuid": str(uuid.uuid4()), "int": "1"}
 WEB_PUBLIC = {"web.static", "web.sign_in"}
 
 
-
 def _build(app: Flask, rule: Any) -> str:
     samples = {"UUIDConverter": SAMPLES["uuid"], "IntegerConverter": 1}
     values = {name: samples.get(type(conv).__name__, "x") for name, conv in rule._converters.items()}
@@ -63,8 +62,12 @@ def test_the_openapi_document_and_its_browsable_docs_are_public_and_served_local
 
 
 def test_a_token_in_the_wrong_scheme_or_unknown_is_refused(api: Api) -> None:
-    assert_problem(api.get("/clock", as_=None, headers={"Authorization": "Basic YWRtaW46YWRtaW4="}), 401, "unauthenticated")
-    assert_problem(api.get("/clock", as_=None, headers={"Authorization": "Bearer cp_not-a-token"}), 401, "unauthenticated")
+    assert_problem(
+        api.get("/clock", as_=None, headers={"Authorization": "Basic YWRtaW46YWRtaW4="}), 401, "unauthenticated"
+    )
+    assert_problem(
+        api.get("/clock", as_=None, headers={"Authorization": "Bearer cp_not-a-token"}), 401, "unauthenticated"
+    )
     assert_problem(api.get("/clock", as_=None, headers={"Authorization": "Bearer "}), 401, "unauthenticated")
     assert api.get("/clock").status_code == 200
 

@@ -47,7 +47,9 @@ def test_a_case_is_not_found_for_someone_not_involved(api: Api, factory: Any) ->
 
 def test_the_case_list_shows_only_visible_cases_newest_first_one_page_at_a_time(api: Api, factory: Any) -> None:
     _people(factory)
-    ids = [_refer(api, name, f"2025-03-{day:02d}T10:00:00+00:00") for day, name in ((3, "Ava"), (10, "Ben"), (20, "Cal"))]
+    ids = [
+        _refer(api, name, f"2025-03-{day:02d}T10:00:00+00:00") for day, name in ((3, "Ava"), (10, "Ben"), (20, "Cal"))
+    ]
     assert api.get("/cases", as_="sw2").get_json() == []
     listed = api.get("/cases?limit=2", as_="fd1")
     assert listed.headers["X-Total-Count"] == "3"
@@ -61,7 +63,12 @@ def test_the_case_list_filters_by_status_phase_team_and_date_received(api: Api, 
     _people(factory)
     ava = _refer(api, "Ava", "2025-03-03T10:00:00+00:00")
     ben = _refer(api, "Ben", "2025-03-20T10:00:00+00:00")
-    factory.complete(Actor("fd1", factory.la_id, ("front_door",)), ben, "referral_decision", {**DECISION, "decision": "nfa"})
+    factory.complete(
+        Actor("fd1", factory.la_id, ("front_door",)),
+        ben,
+        "referral_decision",
+        {**DECISION, "decision": "nfa", "delay_reason": "Backlog."},
+    )
 
     def ids(query: str) -> list[str]:
         return [c["id"] for c in api.get(f"/cases?{query}", as_="rev").get_json()]
@@ -96,7 +103,12 @@ def test_listing_cases_agrees_with_who_may_see_each_case(api: Api, factory: Any)
 def test_a_child_record_lists_every_episode_for_anyone_who_may_see_one_of_them(api: Api, factory: Any) -> None:
     _people(factory)
     first = _refer(api, "Ava", "2025-03-03T10:00:00+00:00")
-    factory.complete(Actor("fd1", factory.la_id, ("front_door",)), first, "referral_decision", {**DECISION, "decision": "nfa"})
+    factory.complete(
+        Actor("fd1", factory.la_id, ("front_door",)),
+        first,
+        "referral_decision",
+        {**DECISION, "decision": "nfa", "delay_reason": "Backlog."},
+    )
     child_id = api.get(f"/cases/{first}", as_="fd1").get_json()["child"]["id"]
     again = api.post("/referrals", as_="fd1", json={"child_id": child_id, "source": "2A", "concerns": "Again."})
     assert again.status_code == 201

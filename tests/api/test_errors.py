@@ -18,7 +18,9 @@ def test_malformed_json_is_a_bad_request_that_says_where(api: Api) -> None:
 
 def test_json_with_nan_a_nul_character_or_absurd_nesting_is_a_bad_request(api: Api) -> None:
     for text in ('{"data": NaN}', '{"data": {"x": "a\\u0000b"}}', '{"data": ' + "[" * 40 + "]" * 40 + "}"):
-        assert_problem(api.put(f"/tasks/{uuid.uuid4()}/draft", data=text, content_type="application/json"), 400, "bad_request")
+        assert_problem(
+            api.put(f"/tasks/{uuid.uuid4()}/draft", data=text, content_type="application/json"), 400, "bad_request"
+        )
     assert_problem(api.post("/staff", data="[" * 100_000, content_type="application/json"), 400, "bad_request")
 
 
@@ -26,7 +28,9 @@ def test_a_body_that_is_not_json_is_an_unsupported_media_type(api: Api) -> None:
     response = api.post("/staff", data="username=sw9", content_type="application/x-www-form-urlencoded")
     body = assert_problem(response, 415, "unsupported_media_type")
     assert "application/json" in body["detail"]
-    assert_problem(api.post("/staff", data='{"username": "sw9"}', content_type="text/plain"), 415, "unsupported_media_type")
+    assert_problem(
+        api.post("/staff", data='{"username": "sw9"}', content_type="text/plain"), 415, "unsupported_media_type"
+    )
 
 
 def test_a_body_over_the_size_limit_is_refused_before_it_is_read(api: Api) -> None:
@@ -43,7 +47,15 @@ def test_an_unknown_query_parameter_is_a_bad_request_naming_it(api: Api) -> None
 
 
 def test_query_values_are_checked_enums_dates_numbers_and_the_page_size_limit(api: Api) -> None:
-    for query in ("view=everything", "state=lost", "due_from=31-12-2025", "limit=201", "limit=0", "offset=-1", "overdue=perhaps"):
+    for query in (
+        "view=everything",
+        "state=lost",
+        "due_from=31-12-2025",
+        "limit=201",
+        "limit=0",
+        "offset=-1",
+        "overdue=perhaps",
+    ):
         body = assert_problem(api.get(f"/tasks?{query}"), 400, "bad_request")
         assert body["errors"], query
     assert_problem(api.get("/cases?received_from=2025-02-30"), 400, "bad_request")

@@ -23,7 +23,9 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 EXAMPLES = {GenerationMode.POSITIVE: 12, GenerationMode.NEGATIVE: 8}
 
 
-def _fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str], known: dict[str, Any] | None = None) -> list[str]:
+def _fuzz(
+    operation: Any, mode: GenerationMode, headers: dict[str, str], known: dict[str, Any] | None = None
+) -> list[str]:
     """Run one operation's examples; with `known`, its path parameters are real ids (to reach past the 404s)."""
     failures: list[str] = []
     names = {p.name for p in operation.path_parameters}

@@ -16,6 +16,7 @@ import pytest
 
 from casepath.engine.diagrams import Diagrams, parse_diagrams
 from casepath.engine.runner import Instance, Message, ReadyTask, RunContext
+from handlers import REGISTRY
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 RECEIVED = datetime(2025, 4, 4, 9, 30, tzinfo=UTC)  # a Friday
@@ -68,7 +69,7 @@ class Case:
     sizes: dict[str, list[int]] = field(default_factory=dict)
 
     def context(self) -> RunContext:
-        return RunContext(now=self.now, case_id="case-1", deadline=lambda step: DEADLINE)
+        return RunContext(now=self.now, case_id="case-1", deadline=lambda step: DEADLINE, handlers=REGISTRY)
 
     def phase_data(self) -> dict[str, Any]:
         return {

@@ -23,7 +23,9 @@ def test_the_demo_loads_staff_and_cases_at_different_stages_once(core: Casepath,
     with core.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(models.Case)) == 4
         assert session.scalar(select(func.count()).where(models.Staff.demo.is_(True))) == len(STAFF)
-        open_steps = sorted(session.scalars(select(models.Task.step).where(models.Task.state.in_(("ready", "claimed")))))
+        open_steps = sorted(
+            session.scalars(select(models.Task.step).where(models.Task.state.in_(("ready", "claimed"))))
+        )
     assert {"referral_decision", "child_and_family_assessment", "cin_review", "core_group_meeting"} <= set(open_steps)
     assert core.clock.now().isoformat().startswith("2025-04-01")  # the real clock is back
     people = login.demo_people(core)

@@ -40,7 +40,7 @@ def test_the_inbox_lists_each_task_with_child_step_due_date_and_clock(
     browser.sign_in("fd1")
     browser.get("/inbox?view=available")
     assert "Ava Example" in browser.html
-    assert "Decide what happens to the referral" in browser.html or "referral" in browser.html.lower()
+    assert "Decide the response to the referral" in browser.html
     assert "2 April 2025" in browser.html
     assert "app-rag--amber" in browser.html
 
