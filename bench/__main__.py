@@ -76,9 +76,8 @@ def sqlite_saver(path: str) -> Callable[[str], None]:
 
 def drive_services(url: str) -> list[float]:
     """The same steps through the service layer (validate, lock, load, run, derive, record, save)."""
-    from tests.factories import Factory  # noqa: PLC0415
-
     from handlers import REGISTRY  # noqa: PLC0415
+    from tests.factories import Factory  # noqa: PLC0415
 
     core = Casepath(Settings(database_url=url), clock=FixedClock(NOW), handlers=REGISTRY)
     init(core)
@@ -86,15 +85,20 @@ def drive_services(url: str) -> list[float]:
     people = {
         "fd1": factory.create_staff("fd1", ["front_door", "social_worker"]),
         "ps1": factory.create_staff("ps1", ["practice_supervisor", "social_worker"]),
-        "fsw1": factory.create_staff("fsw1", ["lead_practitioner"], profession="family_support_worker",
-                                     competencies=["cin_assessment"]),
+        "fsw1": factory.create_staff(
+            "fsw1", ["lead_practitioner"], profession="family_support_worker", competencies=["cin_assessment"]
+        ),
     }
     who = {"allocate_lead_practitioner": "ps1", "child_and_family_assessment": "fsw1", "approve_assessment": "ps1"}
     times = []
     for _ in range(3):
         case_id = factory.create_referral(people["fd1"], received_at=NOW.isoformat())
-        factory.complete(people["fd1"], case_id, "referral_decision", {
-            "decision": "assessment", "primary_need": "N4", "rationale": "r", "referrer_informed": True})
+        factory.complete(
+            people["fd1"],
+            case_id,
+            "referral_decision",
+            {"decision": "assessment", "primary_need": "N4", "rationale": "r", "referrer_informed": True},
+        )
         for step, data in STEPS:
             started = time.perf_counter()
             factory.complete(people[who[step]], case_id, step, data)
@@ -113,8 +117,12 @@ def main() -> int:
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     parsed = diagrams()
-    rows: dict[str, list[float]] = {"engine in memory": [], "engine + JSON + SQLite commit": [],
-                                    "service layer, SQLite": [], "service layer, PostgreSQL": []}
+    rows: dict[str, list[float]] = {
+        "engine in memory": [],
+        "engine + JSON + SQLite commit": [],
+        "service layer, SQLite": [],
+        "service layer, PostgreSQL": [],
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(args.rounds):  # interleaved, so load changes hit every row alike
             rows["engine in memory"] += drive_engine(parsed, None)
@@ -156,7 +164,9 @@ def write_readme(table: str) -> None:
         "The floors drive the same diagrams with the engine alone (in memory), and with a JSON round trip and "
         "one SQLite commit per step. The service layer adds form validation, the case lock, authorisation, "
         "deadlines, the hash-chained event record and the task rows. Aim: at most 2× the second floor.\n\n"
-        f"{table}\n", encoding="utf-8")
+        f"{table}\n",
+        encoding="utf-8",
+    )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,13 @@ def schedule(diagrams, handlers):
 
 
 def test_conference_invitations_set_reports_due_three_working_days_before_the_conference():
-    call = HandlerCall("conference_invitations", {}, {"conference_date": "2025-05-08", "chair": "c",
-                                                       "lead_social_worker": "sw"}, "c1", NOW)
+    call = HandlerCall(
+        "conference_invitations",
+        {},
+        {"conference_date": "2025-05-08", "chair": "c", "lead_social_worker": "sw"},
+        "c1",
+        NOW,
+    )
     # 8 May 2025 is a Thursday; bank holiday 5 May: 7, 6 and 2 May are the three working days before it
     assert conference_invitations(call) == {"invitees": ["sw", "c"], "reports_due_on": "2025-05-02"}
 

@@ -3,8 +3,8 @@ from sqlalchemy import text
 
 from casepath.cli import main
 from casepath.services.audit import verify_all
-from casepath.store.models import ImmutableRecord
 from casepath.store import models
+from casepath.store.models import ImmutableRecord
 
 
 def test_an_intact_record_verifies_and_a_tampered_event_is_reported_first(factory, capsys, monkeypatch):
@@ -15,7 +15,8 @@ def test_an_intact_record_verifies_and_a_tampered_event_is_reported_first(factor
     with factory.core.db.engine.begin() as conn:  # tampering behind the application's back
         conn.execute(text("UPDATE events SET actor = 'someone' WHERE stream = :s AND seq = 2"), {"s": case_id})
     assert list(verify_all(factory.core)) == [
-        (case_id, 2, "its hash does not match its content or the event before it")]
+        (case_id, 2, "its hash does not match its content or the event before it")
+    ]
     monkeypatch.setenv("DATABASE_URL", factory.core.settings.database_url)
     assert main(["audit", "verify", "--case", case_id]) == 1
     assert f"TAMPERED {case_id}: event 2" in capsys.readouterr().out

@@ -19,7 +19,7 @@ def race(*calls):
         barrier.wait()
         try:
             outcomes[index] = call()
-        except Exception as err:  # noqa: BLE001 - the test inspects it
+        except Exception as err:
             outcomes[index] = err
 
     threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
@@ -44,8 +44,10 @@ def test_two_concurrent_completions_of_one_step_never_both_save(factory, decided
     task = factory.open_task(case_id, "referral_decision")
     tasks.claim_task(factory.core, fd, task["id"])
     body = {"data": DECIDE_ASSESS}
-    outcomes = race(lambda: tasks.complete_task(factory.core, fd, task["id"], body),
-                    lambda: tasks.complete_task(factory.core, fd, task["id"], body))
+    outcomes = race(
+        lambda: tasks.complete_task(factory.core, fd, task["id"], body),
+        lambda: tasks.complete_task(factory.core, fd, task["id"], body),
+    )
     won = [o for o in outcomes if isinstance(o, dict)]
     lost = [o for o in outcomes if isinstance(o, TaskNotReady | Conflict)]
     assert len(won) == 1 and len(lost) == 1, outcomes
@@ -59,23 +61,40 @@ def test_two_concurrent_completions_of_one_step_never_both_save(factory, decided
 def test_concurrent_completions_on_parallel_branches_lose_no_update(factory):
     from tests.services.test_pathways import PARTICIPANTS, child_protection_to_icpc
 
-    p = {name: factory.create_staff(name, roles, **extra) for name, roles, extra in [
-        ("ps1", ["practice_supervisor", "social_worker"], {}), ("fd1", ["front_door", "social_worker"], {}),
-        ("sw1", ["social_worker", "lead_practitioner"], {"line_manager": "ps1"}),
-        ("lcpp1", ["lcpp", "social_worker"], {}), ("chair1", ["conference_chair", "social_worker"], {}),
-        ("bs1", ["business_support"], {"profession": "administrator"})]}
+    p = {
+        name: factory.create_staff(name, roles, **extra)
+        for name, roles, extra in [
+            ("ps1", ["practice_supervisor", "social_worker"], {}),
+            ("fd1", ["front_door", "social_worker"], {}),
+            ("sw1", ["social_worker", "lead_practitioner"], {"line_manager": "ps1"}),
+            ("lcpp1", ["lcpp", "social_worker"], {}),
+            ("chair1", ["conference_chair", "social_worker"], {}),
+            ("bs1", ["business_support"], {"profession": "administrator"}),
+        ]
+    }
     factory.at("2025-04-17T10:15:00+01:00")
     case_id = child_protection_to_icpc(factory, p)
-    factory.complete(p["chair1"], case_id, "hold_icpc",
-                     {"held_on": "2025-04-24", "decision": "cp_plan", "category_of_abuse": "PHY",
-                      "lead_social_worker": "sw1", "core_group": PARTICIPANTS})
+    factory.complete(
+        p["chair1"],
+        case_id,
+        "hold_icpc",
+        {
+            "held_on": "2025-04-24",
+            "decision": "cp_plan",
+            "category_of_abuse": "PHY",
+            "lead_social_worker": "sw1",
+            "core_group": PARTICIPANTS,
+        },
+    )
     core_group = factory.open_task(case_id, "core_group_meeting")
     review = factory.open_task(case_id, "review_conference")
     review_data = {"held_on": "2025-04-25", "decision": "continue", "latest_category_of_abuse": "PHY"}
     outcomes = race(
-        lambda: tasks.complete_task(factory.core, p["sw1"], core_group["id"],
-                                    {"data": {"held_on": "2025-04-25", "summary": "Met."}}),
-        lambda: tasks.complete_task(factory.core, p["chair1"], review["id"], {"data": review_data}))
+        lambda: tasks.complete_task(
+            factory.core, p["sw1"], core_group["id"], {"data": {"held_on": "2025-04-25", "summary": "Met."}}
+        ),
+        lambda: tasks.complete_task(factory.core, p["chair1"], review["id"], {"data": review_data}),
+    )
     for outcome in outcomes:
         assert isinstance(outcome, dict | Conflict), outcome
     with factory.core.db.transaction() as session:

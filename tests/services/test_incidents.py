@@ -48,8 +48,10 @@ def test_a_diagram_with_an_unsafe_script_is_refused_at_publish_time(core, factor
     assert "script" in refused.value.errors
 
 
-@pytest.mark.parametrize("script", ["x = open('/etc/passwd')",
-                                    "total = 0\nfor a in range(10000):\n    for b in range(10000):\n        total += 1"])
+@pytest.mark.parametrize(
+    "script",
+    ["x = open('/etc/passwd')", "total = 0\nfor a in range(10000):\n    for b in range(10000):\n        total += 1"],
+)
 def test_a_script_that_misbehaves_at_run_time_is_stopped_and_recorded_as_an_incident(core, factory, script):
     publish(core, factory, script)
     fd = factory.create_staff("fd1", ["front_door", "social_worker"])
@@ -58,8 +60,9 @@ def test_a_script_that_misbehaves_at_run_time_is_stopped_and_recorded_as_an_inci
     task = factory.open_task(case_id, "referral_decision")
     tasks.claim_task(core, fd, task["id"])
     with pytest.raises(Incident) as stopped:
-        tasks.complete_task(core, fd, task["id"], {"data": {
-            "decision": "nfa", "rationale": "No concerns.", "referrer_informed": True}})
+        tasks.complete_task(
+            core, fd, task["id"], {"data": {"decision": "nfa", "rationale": "No concerns.", "referrer_informed": True}}
+        )
     assert stopped.value.element == "script"
     case = cases.get_case(core, factory.admin_reviewer(), case_id)
     assert case["incident"].startswith("script:")

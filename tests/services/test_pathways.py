@@ -4,14 +4,29 @@ import pytest
 
 from casepath.services import cases
 
-DECIDE_ASSESS = {"decision": "assessment", "primary_need": "N4", "rationale": "Needs assessing.",
-                 "referrer_informed": True}
-DECIDE_STRATEGY = {"decision": "strategy_discussion", "primary_need": "N1", "rationale": "Significant harm.",
-                   "referrer_informed": True}
-ASSESSMENT = {"started_on": "2025-04-23", "factors": ["4B"], "summary": "Mother struggling.",
-              "recommendation": "cin_plan"}
-PARTICIPANTS = [{"agency": "la_social_care", "name": "SW"}, {"agency": "police", "name": "DC"},
-                {"agency": "health", "name": "Nurse"}]
+DECIDE_ASSESS = {
+    "decision": "assessment",
+    "primary_need": "N4",
+    "rationale": "Needs assessing.",
+    "referrer_informed": True,
+}
+DECIDE_STRATEGY = {
+    "decision": "strategy_discussion",
+    "primary_need": "N1",
+    "rationale": "Significant harm.",
+    "referrer_informed": True,
+}
+ASSESSMENT = {
+    "started_on": "2025-04-23",
+    "factors": ["4B"],
+    "summary": "Mother struggling.",
+    "recommendation": "cin_plan",
+}
+PARTICIPANTS = [
+    {"agency": "la_social_care", "name": "SW"},
+    {"agency": "police", "name": "DC"},
+    {"agency": "health", "name": "Nurse"},
+]
 
 
 @pytest.fixture
@@ -21,8 +36,14 @@ def people(factory):
         "ps2": factory.create_staff("ps2", ["practice_supervisor", "social_worker"], team="east"),
     }
     p["fd1"] = factory.create_staff("fd1", ["front_door", "social_worker"], team="front door")
-    p["fsw1"] = factory.create_staff("fsw1", ["lead_practitioner"], profession="family_support_worker",
-                                     competencies=["cin_assessment"], team="east", line_manager="ps1")
+    p["fsw1"] = factory.create_staff(
+        "fsw1",
+        ["lead_practitioner"],
+        profession="family_support_worker",
+        competencies=["cin_assessment"],
+        team="east",
+        line_manager="ps1",
+    )
     p["sw1"] = factory.create_staff("sw1", ["social_worker", "lead_practitioner"], team="east", line_manager="ps1")
     p["lcpp1"] = factory.create_staff("lcpp1", ["lcpp", "social_worker"], team="macpt")
     p["chair1"] = factory.create_staff("chair1", ["conference_chair", "social_worker"], team="review")
@@ -38,25 +59,36 @@ def case_of(factory, case_id):
 def s17_to_cin_plan(factory, p):
     case_id = factory.create_referral(p["fd1"], received_at="2025-04-17T10:15:00+01:00")
     factory.complete(p["fd1"], case_id, "referral_decision", DECIDE_ASSESS)
-    factory.complete(p["ps1"], case_id, "allocate_lead_practitioner",
-                     {"lead_practitioner": "fsw1", "practitioner_agreed": True, "rationale": "Knows the family."})
+    factory.complete(
+        p["ps1"],
+        case_id,
+        "allocate_lead_practitioner",
+        {"lead_practitioner": "fsw1", "practitioner_agreed": True, "rationale": "Knows the family."},
+    )
     factory.complete(p["fsw1"], case_id, "child_and_family_assessment", ASSESSMENT)
     return case_id
 
 
 def test_a_referral_decided_as_no_further_action_closes_the_case(factory, people):
     case_id = factory.create_referral(people["fd1"], received_at="2025-04-17T10:15:00+01:00")
-    factory.complete(people["fd1"], case_id, "referral_decision",
-                     {"decision": "nfa", "rationale": "No concerns.", "referrer_informed": True})
+    factory.complete(
+        people["fd1"],
+        case_id,
+        "referral_decision",
+        {"decision": "nfa", "rationale": "No concerns.", "referrer_informed": True},
+    )
     case = case_of(factory, case_id)
     assert case["status"] == "closed" and case["phase"] == "closed" and factory.open_steps(case_id) == []
 
 
 def test_a_referral_stepped_to_early_help_closes_the_case(factory, people):
     case_id = factory.create_referral(people["fd1"], received_at="2025-04-17T10:15:00+01:00")
-    factory.complete(people["fd1"], case_id, "referral_decision",
-                     {"decision": "early_help", "primary_need": "N8", "rationale": "Early help.",
-                      "referrer_informed": False})
+    factory.complete(
+        people["fd1"],
+        case_id,
+        "referral_decision",
+        {"decision": "early_help", "primary_need": "N8", "rationale": "Early help.", "referrer_informed": False},
+    )
     assert case_of(factory, case_id)["status"] == "closed"
 
 
@@ -75,8 +107,12 @@ def test_an_s17_case_runs_through_assessment_rejection_plan_reviews_and_closure(
     factory.complete(p["ps1"], case_id, "approve_cin_plan", {"approved": True, "starts_on": "2025-04-17"})
     for held_on in ("2025-04-18", "2025-04-22"):
         assert factory.open_task(case_id, "cin_review")["assignee"] == "fsw1"
-        factory.complete(p["fsw1"], case_id, "cin_review", {"held_on": held_on, "summary": "Ok.", "outcome": "continue"})
-    factory.complete(p["fsw1"], case_id, "cin_review", {"held_on": "2025-04-23", "summary": "Done.", "outcome": "close"})
+        factory.complete(
+            p["fsw1"], case_id, "cin_review", {"held_on": held_on, "summary": "Ok.", "outcome": "continue"}
+        )
+    factory.complete(
+        p["fsw1"], case_id, "cin_review", {"held_on": "2025-04-23", "summary": "Done.", "outcome": "close"}
+    )
     factory.complete(p["ps1"], case_id, "close_case", {"reason": "RC7", "closed_on": "2025-04-17", "rationale": "Met."})
     case = case_of(factory, case_id)
     assert (case["status"], case["closure_reason"], case["lead_practitioner"]) == ("closed", "RC7", "fsw1")
@@ -84,7 +120,8 @@ def test_an_s17_case_runs_through_assessment_rejection_plan_reviews_and_closure(
 
 @pytest.mark.parametrize(("outcome", "reason"), [("nfa", "RC8"), ("early_help", "RC9")])
 def test_an_approved_assessment_with_no_further_action_closes_the_case_with_its_census_reason(
-        factory, people, outcome, reason):
+    factory, people, outcome, reason
+):
     case_id = s17_to_cin_plan(factory, people)
     factory.complete(people["ps1"], case_id, "approve_assessment", {"approved": True, "outcome": outcome})
     case = case_of(factory, case_id)
@@ -94,12 +131,19 @@ def test_an_approved_assessment_with_no_further_action_closes_the_case_with_its_
 def child_protection_to_icpc(factory, p):
     case_id = factory.create_referral(p["fd1"], received_at="2025-04-17T10:15:00+01:00")
     factory.complete(p["fd1"], case_id, "referral_decision", DECIDE_STRATEGY)
-    factory.complete(p["lcpp1"], case_id, "strategy_discussion",
-                     {"held_on": "2025-04-17", "participants": PARTICIPANTS, "decision": "s47",
-                      "lead_social_worker": "sw1"})
+    factory.complete(
+        p["lcpp1"],
+        case_id,
+        "strategy_discussion",
+        {"held_on": "2025-04-17", "participants": PARTICIPANTS, "decision": "s47", "lead_social_worker": "sw1"},
+    )
     assert factory.open_task(case_id, "section47_enquiry")["assignee"] == "sw1"
-    factory.complete(p["sw1"], case_id, "section47_enquiry",
-                     {"factors": ["3A"], "findings": "Risk continues.", "recommendation": "icpc"})
+    factory.complete(
+        p["sw1"],
+        case_id,
+        "section47_enquiry",
+        {"factors": ["3A"], "findings": "Risk continues.", "recommendation": "icpc"},
+    )
     factory.complete(p["ps1"], case_id, "approve_section47", {"approved": True, "outcome": "icpc"})
     factory.complete(p["bs1"], case_id, "schedule_icpc", {"conference_date": "2025-04-24", "chair": "chair1"})
     return case_id
@@ -109,26 +153,43 @@ def test_a_child_protection_plan_runs_with_its_core_group_and_many_review_confer
     p = people
     case_id = child_protection_to_icpc(factory, p)
     assert factory.open_task(case_id, "hold_icpc")["assignee"] == "chair1"
-    factory.complete(p["chair1"], case_id, "hold_icpc",
-                     {"held_on": "2025-04-24", "decision": "cp_plan", "category_of_abuse": "PHY",
-                      "lead_social_worker": "sw1", "core_group": PARTICIPANTS})
+    factory.complete(
+        p["chair1"],
+        case_id,
+        "hold_icpc",
+        {
+            "held_on": "2025-04-24",
+            "decision": "cp_plan",
+            "category_of_abuse": "PHY",
+            "lead_social_worker": "sw1",
+            "core_group": PARTICIPANTS,
+        },
+    )
     assert factory.open_steps(case_id) == ["core_group_meeting", "review_conference"]
     assert case_of(factory, case_id)["phase"] in ("cp_plan", "cp_review")
     factory.complete(p["sw1"], case_id, "core_group_meeting", {"held_on": "2025-04-25", "summary": "Plan agreed."})
     for _ in range(6):
-        factory.complete(p["chair1"], case_id, "review_conference",
-                         {"held_on": "2025-04-25", "decision": "continue", "latest_category_of_abuse": "PHY"})
-    factory.complete(p["chair1"], case_id, "review_conference",
-                     {"held_on": "2025-04-25", "decision": "end_plan", "latest_category_of_abuse": "PHY",
-                      "next": "close"})
+        factory.complete(
+            p["chair1"],
+            case_id,
+            "review_conference",
+            {"held_on": "2025-04-25", "decision": "continue", "latest_category_of_abuse": "PHY"},
+        )
+    factory.complete(
+        p["chair1"],
+        case_id,
+        "review_conference",
+        {"held_on": "2025-04-25", "decision": "end_plan", "latest_category_of_abuse": "PHY", "next": "close"},
+    )
     factory.complete(p["ps1"], case_id, "close_case", {"reason": "RC7", "closed_on": "2025-04-25", "rationale": "Ok."})
     assert case_of(factory, case_id)["status"] == "closed"
 
 
 def test_an_icpc_without_a_plan_steps_down_to_a_cin_plan(factory, people):
     case_id = child_protection_to_icpc(factory, people)
-    factory.complete(people["chair1"], case_id, "hold_icpc", {"held_on": "2025-04-24", "decision": "no_plan",
-                                                              "next": "cin_plan"})
+    factory.complete(
+        people["chair1"], case_id, "hold_icpc", {"held_on": "2025-04-24", "decision": "no_plan", "next": "cin_plan"}
+    )
     assert factory.open_task(case_id, "draft_cin_plan")["assignee"] == "sw1"
 
 
@@ -137,16 +198,24 @@ def test_a_concern_on_a_cin_case_opens_a_strategy_discussion_and_no_s47_lets_the
     case_id = s17_to_cin_plan(factory, p)
     cases.raise_case_event(factory.core, p["fsw1"], case_id, "child_protection_concern", {"reason": "Bruise seen."})
     assert factory.open_steps(case_id) == ["approve_assessment", "strategy_discussion"]
-    factory.complete(p["lcpp1"], case_id, "strategy_discussion",
-                     {"held_on": "2025-04-17", "participants": PARTICIPANTS, "decision": "no_s47"})
+    factory.complete(
+        p["lcpp1"],
+        case_id,
+        "strategy_discussion",
+        {"held_on": "2025-04-17", "participants": PARTICIPANTS, "decision": "no_s47"},
+    )
     assert factory.open_steps(case_id) == ["approve_assessment"]
 
 
 def test_a_strategy_discussion_without_s47_on_an_unallocated_case_goes_to_allocation(factory, people):
     case_id = factory.create_referral(people["fd1"], received_at="2025-04-17T10:15:00+01:00")
     factory.complete(people["fd1"], case_id, "referral_decision", DECIDE_STRATEGY)
-    factory.complete(people["lcpp1"], case_id, "strategy_discussion",
-                     {"held_on": "2025-04-17", "participants": PARTICIPANTS, "decision": "no_s47"})
+    factory.complete(
+        people["lcpp1"],
+        case_id,
+        "strategy_discussion",
+        {"held_on": "2025-04-17", "participants": PARTICIPANTS, "decision": "no_s47"},
+    )
     assert factory.open_steps(case_id) == ["allocate_lead_practitioner"]
 
 
@@ -154,9 +223,12 @@ def test_a_section_47_enquiry_continues_an_open_s17_assessment(factory, people):
     p = people
     case_id = s17_to_cin_plan(factory, p)
     cases.raise_case_event(factory.core, p["ps1"], case_id, "child_protection_concern", {"reason": "Disclosure."})
-    factory.complete(p["lcpp1"], case_id, "strategy_discussion",
-                     {"held_on": "2025-04-17", "participants": PARTICIPANTS, "decision": "s47",
-                      "lead_social_worker": "sw1"})
+    factory.complete(
+        p["lcpp1"],
+        case_id,
+        "strategy_discussion",
+        {"held_on": "2025-04-17", "participants": PARTICIPANTS, "decision": "s47", "lead_social_worker": "sw1"},
+    )
     assert factory.open_steps(case_id) == ["section47_enquiry"]  # the s17 approval is ended
     assert case_of(factory, case_id)["lead_practitioner"] == "sw1"
 
