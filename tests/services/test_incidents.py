@@ -23,7 +23,8 @@ REFERRAL = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="referral_decision"/>
     <bpmn:userTask id="referral_decision" name="Decide">
       <bpmn:extensionElements><spiffworkflow:properties>
-        <spiffworkflow:property name="formKey" value="referral_decision"/></spiffworkflow:properties></bpmn:extensionElements>
+        <spiffworkflow:property name="formKey" value="referral_decision"/>
+      </spiffworkflow:properties></bpmn:extensionElements>
       <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
     <bpmn:sequenceFlow id="f2" sourceRef="referral_decision" targetRef="script"/>
     <bpmn:scriptTask id="script" name="Work something out"><bpmn:incoming>f2</bpmn:incoming>
