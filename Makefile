@@ -49,7 +49,7 @@ test-sqlite: .venv/.synced ## the suite on SQLite
 
 test-postgres: .venv/.synced ## the suite on PostgreSQL (127.0.0.1:5432)
 	@scripts/ensure-postgres
-	CASEPATH_TEST_DATABASE=postgresql CASEPATH_PG_ADMIN_URL=$(PG_URL) .venv/bin/pytest -q
+	CASEPATH_TEST_DATABASE=postgresql CASEPATH_PG_ADMIN_URL=$(PG_URL) .venv/bin/pytest -q -m "not slow"
 
 acceptance: .venv/.synced ## the public acceptance scenarios of ../shared against fresh servers
 	@if [ -d ../shared/acceptance ]; then PATH="$(CURDIR)/.venv/bin:$$PATH" $(PY) ../shared/acceptance/run.py --serve; \

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import subprocess
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -325,11 +324,9 @@ def test_a_return_of_varied_synthetic_pathways_has_no_errors_or_queries(tmp_path
 
 
 @pytest.mark.slow
-def test_a_return_of_ten_thousand_children_builds_quickly_and_passes_the_dfe_rules(tmp_path: Path) -> None:
+def test_a_return_of_ten_thousand_children_passes_the_dfe_rules(tmp_path: Path) -> None:
     children = synthetic_children(10_000)
-    started = time.perf_counter()
-    xml = census(children)
-    assert time.perf_counter() - started < 15  # linear: 50,000 children in well under a minute
+    xml = census(children)  # build time is measured in bench/, never asserted in a test
     assert xml.count(b"<Child>") > 9_000
     code, output = run_validator(xml, tmp_path)
     assert code == 0, output[:20000]
