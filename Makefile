@@ -6,7 +6,7 @@ UV := .tools/bin/uv
 PY := .venv/bin/python
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help install assets chromium run init demo test test-sqlite test-postgres acceptance lint fmt bench fuzz clean
+.PHONY: help install assets chromium run init demo test test-sqlite test-postgres acceptance lint fmt bench fuzz clean validators
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,12 +44,17 @@ test: install chromium ## run every test on SQLite, then on PostgreSQL, then the
 	$(MAKE) --no-print-directory test-postgres
 	$(MAKE) --no-print-directory acceptance
 
-test-sqlite: .venv/.synced ## the suite on SQLite
-	CASEPATH_TEST_DATABASE=sqlite .venv/bin/pytest -q
+PYTEST := .venv/bin/pytest -q -n 2 --dist loadfile
+
+validators: ## set up the throwaway environments of the DfE CIN validator once, before tests run in parallel
+	@if [ -x ../shared/tools/validate-cin-census ]; then ../shared/tools/validate-cin-census /dev/null >/dev/null 2>&1; true; fi
+
+test-sqlite: .venv/.synced validators ## the suite on SQLite
+	CASEPATH_TEST_DATABASE=sqlite $(PYTEST)
 
 test-postgres: .venv/.synced ## the suite on PostgreSQL (127.0.0.1:5432)
 	@scripts/ensure-postgres
-	CASEPATH_TEST_DATABASE=postgresql CASEPATH_PG_ADMIN_URL=$(PG_URL) .venv/bin/pytest -q -m "not slow"
+	CASEPATH_TEST_DATABASE=postgresql CASEPATH_PG_ADMIN_URL=$(PG_URL) $(PYTEST) -m "not slow"
 
 acceptance: .venv/.synced ## the public acceptance scenarios of ../shared against fresh servers
 	@if [ -d ../shared/acceptance ]; then PATH="$(CURDIR)/.venv/bin:$$PATH" $(PY) ../shared/acceptance/run.py --serve; \

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from api import errors, guards, v1, v1_browse, v1_reports
+from api import errors, guards, v1, v1_browse, v1_people, v1_processes, v1_reports
 from api.auth import PUBLIC_ENDPOINTS, resolve_actor
 from api.openapi import CasepathApi, register_docs
 from casepath.domain.errors import Unauthenticated
@@ -36,6 +36,8 @@ def create_app(core: Casepath | None = None, test_config: dict[str, Any] | None 
     api.register_blueprint(v1.blp)
     api.register_blueprint(v1_browse.blp)
     api.register_blueprint(v1_reports.blp)
+    api.register_blueprint(v1_processes.blp)
+    api.register_blueprint(v1_people.blp)
     register_docs(app)
     errors.register(app)
     app.before_request(guards.refuse_large_bodies)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casepath.domain.calendar import WorkingDayCalendar, local_date
-from casepath.domain.errors import Forbidden, InvalidForm
+from casepath.domain.errors import InvalidForm
 from casepath.services import cases, reports, tasks
 from casepath.services.core import Casepath
 from casepath.services.staff import Actor, get_staff, require_role
@@ -194,13 +194,7 @@ def team_overview(app: Casepath, actor: Actor) -> dict[str, Any]:
         return {"team": me.team, "rows": work["rows"], "caseloads": caseloads}
 
 
-def reassign_candidates(app: Casepath, actor: Actor, task_id: str) -> list[dict[str, Any]] | None:
-    """Who may take the task and why others may not, when the tasks service offers it (else None)."""
+def reassign_candidates(app: Casepath, actor: Actor, task_id: str) -> list[dict[str, Any]]:
+    """Who may take the task and why everyone else may not (practice supervisors only, on this page)."""
     require_role(actor, "practice_supervisor")
-    finder = getattr(tasks, "candidates", None)
-    if finder is None:
-        return None
-    found = finder(app, actor, task_id)
-    if not isinstance(found, list):
-        raise Forbidden("The list of people who may take this task is not available.")
-    return found
+    return tasks.candidates(app, actor, task_id)

@@ -266,7 +266,7 @@ def _assignee(session: Session, username: str, la_id: int) -> models.Staff:
     try:
         return get_staff(session, username, la_id)
     except NotFound:
-        raise NotEligible(
+        raise NotFound(
             f"There is no member of staff called {username!r}.",
             errors={"assignee": ["Enter the username of a member of staff"]},
         ) from None

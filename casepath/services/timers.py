@@ -62,18 +62,16 @@ def fire_instance(app: Casepath, instance_id: str) -> bool:
 
 
 def _fire_locked(app: Casepath, session: Session, instance_id: str) -> bool:
-    row = session.get(models.Instance, instance_id)
-    if row is None:
-        return False
-    query = select(models.Case).where(models.Case.id == row.case_id)
+    owner = select(models.Instance.case_id).where(models.Instance.id == instance_id).scalar_subquery()
+    query = select(models.Case).where(models.Case.id == owner)
     if app.db.is_postgres:
         query = query.with_for_update(skip_locked=True)
     case = session.scalars(query).first()
     if case is None:
-        return False  # another worker (or a practitioner) has the case: it is theirs, or the next pass's
-    session.refresh(row)  # re-read under the lock: another worker may have fired it and committed
+        return False  # gone, or another worker (or a practitioner) has the case: theirs, or the next pass's
+    row = session.get(models.Instance, instance_id)  # read under the lock: another worker may have just fired it
     now = app.now(session)
-    if row.status != "active" or row.next_timer_at is None or row.next_timer_at > now:
+    if row is None or row.status != "active" or row.next_timer_at is None or row.next_timer_at > now:
         return False
     run = CaseRun(app, session, case, now + TICK)
     run.fire_timers(row.id)

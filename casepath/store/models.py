@@ -213,6 +213,21 @@ class AccessLog(Base):
     what: Mapped[str] = mapped_column(String(100))
 
 
+class Draft(Base):
+    """A process owner's unpublished pathway: diagrams and forms being edited, linted and rehearsed."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("la_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    la_id: Mapped[int] = mapped_column(ForeignKey("local_authorities.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    diagrams: Mapped[dict[str, Any]]
+    forms: Mapped[dict[str, Any]]
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
 class Setting(Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -91,7 +91,8 @@ class Replay:
             assert [r["due_on"] for r in rows] == [expected["due_on"]], (rule, rows)
             (clock,) = [c for c in clocks if c["rule"] == rule]
             assert clock["due_on"] == expected["due_on"] and clock["started_on"] is not None
-            assert clock["started_on"] < clock["due_on"]
+            assert clock["started_on"] < clock["due_on"] and clock["status"] == expected.get("status", clock["status"])
+            assert bool(clock["reason"]) is expected.get("reason", bool(clock["reason"]))
             self.checked += 1
 
 

@@ -128,9 +128,9 @@ class Driver:
         self.complete(day, actor or self.staff.lcpp, case_id, "strategy_discussion", held_on=day,
                       participants=participants, decision="s47", lead_social_worker="sw1", **extra)  # fmt: skip
 
-    def child_protection_case(self, received: str = "2025-06-06") -> str:
+    def child_protection_case(self, received: str = "2025-06-06", **child: Any) -> str:
         """Police refer on Friday 6 June 2025: strategy discussion, s47, ICPC and a CP plan."""
-        case_id = self.refer(received)
+        case_id = self.refer(received, **child)
         self.decide(case_id, "2025-06-09", "strategy_discussion", primary_need="N1")
         self.strategy(case_id, "2025-06-10")
         self.complete("2025-06-20", self.staff.sw, case_id, "section47_enquiry", started_on="2025-06-10",

@@ -36,13 +36,11 @@ def end_plan_and_close(d: Driver, case_id: str, day: str) -> None:
 
 
 def drive(d: Driver) -> dict[str, str]:
-    two = d.refer("2025-04-17", upn=make_upn("999", 1))
+    two = d.refer("2025-04-17", upn=make_upn("201", 1))
     d.decide(two, "2025-04-22", "nfa")
     again = d.refer_again("2025-06-02", child_of(d, two))
     d.decide(again, "2025-06-03", "early_help")
-    unborn = d.refer("2025-05-06", date_of_birth=None, expected_date_of_birth=date(2025, 11, 20), sex="U")
-    d.decide(unborn, "2025-05-07", "nfa")
-    cp = d.child_protection_case()
+    cp = d.child_protection_case(upn=make_upn("201", 2))
     d.complete("2025-07-08", d.staff.sw, cp, "core_group_meeting", held_on="2025-07-08", summary="Agreed.")
     end_plan_and_close(d, cp, "2025-09-22")
     second = d.refer_again("2025-10-06", child_of(d, cp))
@@ -53,7 +51,10 @@ def drive(d: Driver) -> dict[str, str]:
     d.complete("2025-10-16", d.staff.ps, second, "approve_section47", approved=True, outcome="icpc")
     d.complete("2025-10-16", d.staff.bs, second, "schedule_icpc", conference_date="2025-10-24", chair="chair1")
     d.complete("2025-10-24", d.staff.chair, second, "hold_icpc", held_on="2025-10-24", decision="cp_plan",
-               category_of_abuse="NEG", lead_social_worker="sw1", core_group=[{"agency": "health", "name": "X"}])  # fmt: skip
+               category_of_abuse="NEG", lead_social_worker="sw1", core_group=[{"agency": "health", "name": "HV"}],
+    )  # fmt: skip
+    unborn = d.refer("2026-01-12", date_of_birth=None, expected_date_of_birth=date(2026, 5, 20), sex="U")
+    d.decide(unborn, "2026-01-13", "nfa")
     d.at("2026-04-20")
     return {"two": two, "unborn": unborn, "cp": cp}
 
@@ -63,8 +64,8 @@ def test_the_census_returns_each_episode_unborn_children_and_previous_plans(d: D
     xml = reports.cin_census(d.factory.core, d.staff.rev, 2026).decode()
     assert xml.count("<Child>") == 3
     assert xml.count("<CINdetails>") == 5
-    assert f"<UPN>{make_upn('999', 1)}</UPN>" in xml
-    assert "<ExpectedPersonBirthDate>2025-11-20</ExpectedPersonBirthDate>" in xml
+    assert f"<UPN>{make_upn('201', 1)}</UPN>" in xml
+    assert "<ExpectedPersonBirthDate>2026-05-20</ExpectedPersonBirthDate>" in xml
     assert "<UPNunknown>UN1</UPNunknown>" in xml  # the unborn child
     assert "<NumberOfPreviousCPP>0</NumberOfPreviousCPP>" in xml
     assert "<NumberOfPreviousCPP>1</NumberOfPreviousCPP>" in xml
@@ -81,8 +82,9 @@ def test_the_census_of_service_driven_cases_passes_the_dfe_rules(d: Driver, tmp_
     result = subprocess.run([str(VALIDATOR), str(path)], capture_output=True, text=True, timeout=3600, check=False)
     if result.returncode == 3:
         pytest.skip(f"the DfE CIN validator could not be set up (registry unreachable?): {result.stderr[-500:]}")
-    errors = [line for line in result.stdout.splitlines() if "\terror" in line.lower()]
-    assert result.returncode in (0, 1) and not errors, result.stdout + result.stderr
+    # 2887Q fires on any return with fewer than eight children whose disability is NONE
+    queries = {line.split("\t")[0] for line in result.stdout.splitlines()[1:] if "\t" in line}
+    assert result.returncode in (0, 1) and queries <= {"2887Q"}, result.stdout + result.stderr
 
 
 def without_time(xml: bytes) -> list[bytes]:
