@@ -4,6 +4,7 @@ owner), and who may take a task and why everyone else may not (practice supervis
 from __future__ import annotations
 
 import re
+from dataclasses import fields as dataclass_fields
 from typing import Any
 from uuid import UUID
 
@@ -16,12 +17,7 @@ from api.openapi import problems
 from casepath.domain.calendar import CONVENTIONS
 from casepath.domain.errors import NotFound
 from casepath.domain.people import ROLES
-from casepath.domain.protocol import (
-    CASELOAD_MODES,
-    CP_CASE_HOLDERS,
-    ICPC_ANCHORS,
-    TIMESCALE_SETTERS,
-)
+from casepath.domain.protocol import CASELOAD_MODES, CP_CASE_HOLDERS, ICPC_ANCHORS, TIMESCALE_SETTERS, Timescales
 from casepath.services import admin, protocols, tasks
 from casepath.services.staff import Actor
 
@@ -63,12 +59,13 @@ class TokensRevokedOut(Schema):
     revoked = fields.Integer()
 
 
-class TimescalesIn(schemas.Strict):
-    allocation_wd = fields.Integer(strict=True, validate=validate.Range(min=1, max=120))
-    strategy_discussion_wd = fields.Integer(strict=True, validate=validate.Range(min=1, max=120))
-    s47_wd = fields.Integer(strict=True, validate=validate.Range(min=1, max=120))
-    cin_review_months = fields.Integer(strict=True, validate=validate.Range(min=1, max=120))
-    conference_report_wd = fields.Integer(strict=True, validate=validate.Range(min=1, max=120))
+TimescalesIn = schemas.Strict.from_dict(
+    {
+        f.name: fields.Integer(strict=True, validate=validate.Range(min=1, max=120))
+        for f in dataclass_fields(Timescales)
+    },
+    name="TimescalesIn",
+)
 
 
 class ProtocolSettings(schemas.Strict):

@@ -27,7 +27,7 @@ VERSION = f"<int(max={MAX_VERSION}):version>"
 REASON = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
-class DraftIn(Strict):
+class PathwayDraftIn(Strict):
     diagrams = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=105)), values=fields.String(),
                            required=True, validate=validate.Length(min=1, max=60))  # fmt: skip
     forms = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)), values=fields.Dict(),
@@ -35,7 +35,7 @@ class DraftIn(Strict):
     base_version = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=MAX_VERSION))
 
 
-class DraftSummaryOut(Schema):
+class PathwayDraftSummaryOut(Schema):
     name = fields.String()
     base_version = fields.Integer(allow_none=True)
     updated_by = fields.String()
@@ -43,7 +43,7 @@ class DraftSummaryOut(Schema):
     diagram_names = fields.List(fields.String())
 
 
-class DraftOut(Schema):
+class PathwayDraftOut(Schema):
     name = fields.String()
     base_version = fields.Integer(allow_none=True)
     updated_by = fields.String()
@@ -82,7 +82,7 @@ class DiffQuery(Strict):
 
 
 class DiffOut(Schema):
-    from_ = fields.Integer(data_key="from")
+    from_ = fields.Integer(data_key="from", attribute="from")
     to = fields.Integer()
     processes = fields.List(fields.Dict())
     forms = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
@@ -108,7 +108,7 @@ class MigratedOut(Schema):
 
 
 @blp.route("/drafts", methods=["GET"])
-@blp.response(200, DraftSummaryOut(many=True))
+@blp.response(200, PathwayDraftSummaryOut(many=True))
 @problems(blp, 403)
 def list_drafts() -> list[dict[str, Any]]:
     """The drafts of the pathway being edited (process owner)."""
@@ -116,7 +116,7 @@ def list_drafts() -> list[dict[str, Any]]:
 
 
 @blp.route(f"/drafts/{DRAFT}", methods=["GET"])
-@blp.response(200, DraftOut)
+@blp.response(200, PathwayDraftOut)
 @problems(blp, 403, 404)
 def get_draft(name: str) -> dict[str, Any]:
     """A draft: every diagram as BPMN XML, and every form (process owner)."""
@@ -124,8 +124,8 @@ def get_draft(name: str) -> dict[str, Any]:
 
 
 @blp.route(f"/drafts/{DRAFT}", methods=["PUT"])
-@blp.arguments(DraftIn)
-@blp.response(200, DraftOut)
+@blp.arguments(PathwayDraftIn)
+@blp.response(200, PathwayDraftOut)
 @problems(blp, 403, 404, 413, 415, 422)
 def save_draft(body: dict[str, Any], name: str) -> dict[str, Any]:
     """Save a draft from the editor or from uploaded BPMN files: the whole set of diagrams; forms default to the
@@ -232,7 +232,7 @@ class RehearsalCompleteIn(Strict):
     data = fields.Dict(required=True)
 
 
-class ClockIn(Strict):
+class RehearsalClockIn(Strict):
     now = fields.AwareDateTime(required=True, validate=MOMENTS)
 
 
@@ -289,7 +289,7 @@ def rehearsal_complete(body: dict[str, Any], rehearsal_id: UUID, task_id: UUID) 
 
 
 @blp.route("/rehearsals/<uuid:rehearsal_id>/clock", methods=["PUT"])
-@blp.arguments(ClockIn)
+@blp.arguments(RehearsalClockIn)
 @blp.response(200, RehearsalOut)
 @problems(blp, 403, 404, 413, 415, 422)
 def rehearsal_clock(body: dict[str, Any], rehearsal_id: UUID) -> dict[str, Any]:

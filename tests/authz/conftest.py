@@ -30,7 +30,12 @@ PARTICIPANTS = [
     {"agency": "police", "name": "DC"},
     {"agency": "health", "name": "Nurse"},
 ]
-DECIDE_ASSESS = {"decision": "assessment", "primary_need": "N4", "rationale": "Needs assessing.", "referrer_informed": True}
+DECIDE_ASSESS = {
+    "decision": "assessment",
+    "primary_need": "N4",
+    "rationale": "Needs assessing.",
+    "referrer_informed": True,
+}
 DECIDE_STRATEGY = {
     "decision": "strategy_discussion",
     "primary_need": "N1",
@@ -143,7 +148,12 @@ def build_world(world: World) -> None:
 
     cp = world.factory.create_referral(world.team["fd"])
     world.factory.complete(world.team["fd"], cp, "referral_decision", DECIDE_STRATEGY)
-    strategy = {"held_on": "2025-04-01", "participants": PARTICIPANTS, "decision": "s47", "lead_social_worker": "lsw_case"}
+    strategy = {
+        "held_on": "2025-04-01",
+        "participants": PARTICIPANTS,
+        "decision": "s47",
+        "lead_social_worker": "lsw_case",
+    }
     world.run("lcpp_case", cp, "strategy_discussion", strategy)
     enquiry = {"factors": ["3A"], "findings": "Risk continues.", "recommendation": "icpc"}
     world.run("lsw_case", cp, "section47_enquiry", enquiry)
@@ -166,7 +176,7 @@ def build_world(world: World) -> None:
 
     late = world.factory.create_referral(world.team["fd"])
     world.factory.at("2025-04-04T10:00:00+01:00")
-    from casepath.services.timers import fire_due_timers  # noqa: PLC0415
+    from casepath.services.timers import fire_due_timers
 
     fire_due_timers(world.core)
     world.check(late, "overdue_review")
@@ -203,4 +213,3 @@ def world(tmp_path_factory: pytest.TempPathFactory, database_template: str) -> I
         build_world(built)
         yield built
         core.db.dispose()
-

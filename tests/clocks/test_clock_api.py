@@ -38,7 +38,9 @@ def test_an_admin_moves_the_test_clock_and_every_timer_due_by_then_fires_before_
     office = Office(factory)
     case_id = office.refer("2025-12-24T16:30:00+00:00")
     client = client_of(rehearsal)
-    response = client.put("/api/v1/clock", json={"now": "2025-12-30T09:00:00+00:00"}, headers=bearer(rehearsal, "admin"))
+    response = client.put(
+        "/api/v1/clock", json={"now": "2025-12-30T09:00:00+00:00"}, headers=bearer(rehearsal, "admin")
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json() == {"now": "2025-12-30T09:00:00+00:00", "test_clock": True, "fired": 1}
     assert len(events_named(rehearsal, "task_overdue", case_id)) == 1

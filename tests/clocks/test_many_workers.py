@@ -83,8 +83,8 @@ def clone_case(session: Session, case_id: str, copies: int) -> None:
 
 def run_worker(url: str, ready: Any, results: Any) -> None:
     """One worker process: its own Casepath, engine and pool; waits for the other, then fires."""
-    from handlers import REGISTRY
     from casepath.services.timers import fire_due_timers
+    from handlers import REGISTRY
 
     app = Casepath(Settings(database_url=url, test_clock=True), handlers=REGISTRY)
     ready.wait(timeout=300)

@@ -26,9 +26,7 @@ def assessment_case(office: Office) -> str:
     return case_id
 
 
-def test_the_practitioner_is_reminded_two_working_days_before_the_assessment_is_due(
-    office: Office, core: Any
-) -> None:
+def test_the_practitioner_is_reminded_two_working_days_before_the_assessment_is_due(office: Office, core: Any) -> None:
     case_id = assessment_case(office)
     office.tick(london("2025-06-20", 9))  # Friday: due in three working days
     assert events_named(core, "task_reminder", case_id) == []

@@ -94,8 +94,7 @@ def test_only_process_owners_change_the_pathway_and_reviewers_only_read(api: Api
     for who in ("rev", "ps1"):
         assert_problem(api.put("/drafts/x", as_=who, json={"diagrams": DIAGRAMS}), 403, "forbidden")
         assert_problem(api.get("/drafts", as_=who), 403, "forbidden")
-        assert_problem(api.post("/processes/1/migrations", as_=who, json={"case_ids": [], "reason": "x"}), 422,
-                       "invalid_form") if who == "x" else None  # fmt: skip
+        assert_problem(api.post("/drafts/x/publish", as_=who, json={"reason": "x"}), 403, "forbidden")
     assert api.get("/processes/1/diff?against=1", as_="rev").get_json()["processes"] == []
     assert_problem(api.get("/processes/1/diff?against=1", as_="ps1"), 403, "forbidden")
     assert_problem(api.get("/processes/1/diff?against=9", as_="rev"), 404, "not_found")

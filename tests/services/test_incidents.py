@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REFERRAL = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
     xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:message id="step_overdue" name="step_overdue"/>
   <bpmn:process id="referral" isExecutable="true">
     <bpmn:laneSet id="ls"><bpmn:lane id="l1" name="front_door">
       <bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>referral_decision</bpmn:flowNodeRef>
@@ -31,6 +32,12 @@ REFERRAL = """<?xml version="1.0" encoding="UTF-8"?>
       <bpmn:outgoing>f3</bpmn:outgoing><bpmn:script>SCRIPT</bpmn:script></bpmn:scriptTask>
     <bpmn:sequenceFlow id="f3" sourceRef="script" targetRef="end"/>
     <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:boundaryEvent id="deadline" cancelActivity="false" attachedToRef="referral_decision">
+      <bpmn:outgoing>f4</bpmn:outgoing><bpmn:timerEventDefinition id="t">
+      <bpmn:timeDate>deadline("referral_decision")</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="f4" sourceRef="deadline" targetRef="overdue"/>
+    <bpmn:endEvent id="overdue"><bpmn:incoming>f4</bpmn:incoming>
+      <bpmn:messageEventDefinition id="m" messageRef="step_overdue"/></bpmn:endEvent>
   </bpmn:process>
 </bpmn:definitions>"""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -185,3 +185,126 @@ def test_adding_months_never_moves_more_than_the_months_asked(start: date, month
     result = add_months(start, months)
     assert (result.year - start.year) * 12 + result.month - start.month == months
     assert result.day <= start.day
+
+
+# --- more of the calendar: other Easters, one-off and substitute holidays, other nations --------------
+
+
+@pytest.mark.parametrize(
+    ("thursday", "tuesday"),
+    [
+        (date(2024, 3, 28), date(2024, 4, 2)),
+        (date(2026, 4, 2), date(2026, 4, 7)),
+        (date(2027, 3, 25), date(2027, 3, 30)),
+    ],
+)
+def test_easter_moves_every_year_and_its_friday_and_monday_are_skipped(thursday: date, tuesday: date) -> None:
+    assert calendar.add_working_days(thursday, 1) == tuesday
+    assert calendar.working_days_between(thursday, tuesday) == 1
+
+
+def test_the_platinum_jubilee_of_2022_moved_the_spring_bank_holiday_and_added_a_day() -> None:
+    assert calendar.is_working_day(date(2022, 5, 30))  # the usual last Monday of May was worked
+    assert not calendar.is_working_day(date(2022, 6, 2))
+    assert not calendar.is_working_day(date(2022, 6, 3))
+    assert calendar.add_working_days(date(2022, 6, 1), 1) == date(2022, 6, 6)
+
+
+def test_the_coronation_week_of_2023_had_two_bank_holiday_mondays() -> None:
+    assert not calendar.is_working_day(date(2023, 5, 1))
+    assert not calendar.is_working_day(date(2023, 5, 8))
+    assert calendar.working_days_between(date(2023, 4, 28), date(2023, 5, 12)) == 8
+
+
+def test_christmas_on_a_saturday_in_2021_gives_substitute_days_on_27_and_28_december() -> None:
+    assert not calendar.is_working_day(date(2021, 12, 27))
+    assert not calendar.is_working_day(date(2021, 12, 28))
+    assert calendar.add_working_days(date(2021, 12, 24), 1) == date(2021, 12, 29)
+
+
+def test_boxing_day_on_a_saturday_in_2020_gives_a_substitute_monday() -> None:
+    assert not calendar.is_working_day(date(2020, 12, 28))
+    assert calendar.add_working_days(date(2020, 12, 24), 1) == date(2020, 12, 29)
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        date(2025, 1, 2),  # Scotland: 2 January
+        date(2025, 3, 17),  # Northern Ireland: St Patrick's Day
+        date(2025, 7, 14),  # Northern Ireland: Battle of the Boyne (substitute)
+        date(2025, 8, 4),  # Scotland: the summer bank holiday is the first Monday of August
+        date(2025, 12, 1),  # Scotland: St Andrew's Day (substitute)
+    ],
+)
+def test_holidays_of_the_other_nations_are_working_days_in_england(day: date) -> None:
+    assert calendar.is_working_day(day)
+
+
+def test_the_august_bank_holiday_in_england_is_the_last_monday() -> None:
+    assert not calendar.is_working_day(date(2025, 8, 25))
+
+
+def test_a_one_off_holiday_the_package_does_not_know_yet_comes_from_the_protocol() -> None:
+    announced = WorkingDayCalendar(extra_holidays=[date(2030, 6, 7)])
+    assert calendar.add_working_days(date(2030, 6, 6), 1) == date(2030, 6, 7)
+    assert announced.add_working_days(date(2030, 6, 6), 1) == date(2030, 6, 10)
+
+
+def test_counting_the_trigger_day_as_day_one_from_a_bank_holiday_starts_on_the_next_working_day() -> None:
+    assert day_one.add_working_days(date(2025, 4, 18), 1) == date(2025, 4, 22)  # Good Friday
+    assert day_one.add_working_days(date(2025, 4, 17), 2) == date(2025, 4, 22)
+    assert day_one.add_working_days(date(2025, 12, 24), 2) == date(2025, 12, 29)
+
+
+def test_both_conventions_count_forty_five_days_across_christmas_2025() -> None:
+    assert calendar.add_working_days(date(2025, 12, 1), 45) == date(2026, 2, 5)
+    assert day_one.add_working_days(date(2025, 12, 1), 45) == date(2026, 2, 4)
+
+
+def test_a_one_off_holiday_on_the_trigger_day_under_day_one_is_not_counted() -> None:
+    local = WorkingDayCalendar(extra_holidays=[date(2025, 6, 9)], convention=TRIGGER_DAY_ONE)
+    assert local.add_working_days(date(2025, 6, 9), 1) == date(2025, 6, 10)
+
+
+def test_month_ends_stay_in_their_month() -> None:
+    assert add_months(date(2025, 11, 30), 3) == date(2026, 2, 28)
+    assert add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
+    assert add_months(date(2025, 3, 31), 6) == date(2025, 9, 30)
+    # each review counts from the one before, not from the first: months do not chain back up
+    assert add_months(add_months(date(2025, 1, 31), 1), 1) == date(2025, 3, 28)
+    assert add_months(date(2025, 1, 31), 2) == date(2025, 3, 31)
+
+
+# --- properties ------------------------------------------------------------------------------------------
+
+
+@given(days)
+def test_every_day_ends_at_the_first_moment_of_the_next_london_day(day: date) -> None:
+    end = end_of_day(day)
+    assert end.tzinfo is UTC
+    assert local_date(end) == day + timedelta(days=1)
+    assert local_date(end - timedelta(microseconds=1)) == day
+    assert end - end_of_day(day - timedelta(days=1)) in (timedelta(hours=23), timedelta(hours=24), timedelta(hours=25))
+
+
+@given(days, counts)
+def test_counting_the_trigger_day_as_day_one_is_counting_from_the_day_before(start: date, count: int) -> None:
+    assert day_one.add_working_days(start, count) == calendar.add_working_days(start - timedelta(days=1), count)
+
+
+@given(days, counts, st.sets(st.dates(min_value=date(2020, 1, 1), max_value=date(2031, 12, 31)), max_size=8))
+def test_one_off_holidays_never_bring_a_deadline_forward_and_are_never_a_deadline(
+    start: date, count: int, extra: set[date]
+) -> None:
+    local = WorkingDayCalendar(extra_holidays=extra)
+    due = local.add_working_days(start, count)
+    assert due >= calendar.add_working_days(start, count)
+    assert due not in extra and local.is_working_day(due)
+
+
+@given(days, counts)
+def test_a_deadline_is_always_after_the_trigger_day_and_on_a_weekday(start: date, count: int) -> None:
+    due = calendar.add_working_days(start, count)
+    assert due > start and due.weekday() < 5
+    assert day_one.add_working_days(start, count) >= start
