@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, or_, select
 
 from casepath.domain.calendar import local_date
 from casepath.domain.people import ALSO_ALLOWED
+from casepath.services import access
 from casepath.services.core import Casepath
 from casepath.services.runtime import OPEN
 from casepath.services.staff import Actor, get_staff
@@ -49,6 +50,10 @@ def list_inbox(
         query = _narrow(query, where, today)
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         query = query.order_by(models.Task.due_on.is_(None), models.Task.due_on, models.Task.created_at, models.Task.id)
+        if where.view in ("available", "team"):  # only what the caller may take (issue 3: access.may_take)
+            may = access.may_take(app, session, actor)
+            found = [task_view(t) for t in session.scalars(query) if may(t)]
+            return found[offset : offset + min(limit, PAGE_MAX)], len(found)
         rows = session.scalars(query.limit(min(limit, PAGE_MAX)).offset(offset))
         return [task_view(t) for t in rows], total
 
