@@ -12,6 +12,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 import web.case_pages
 import web.pages
+import web.report_pages
 import web.task_pages  # noqa: F401
 from casepath.services.core import Casepath
 from casepath.services.login import LoginThrottle, PasswordProvider

@@ -11,6 +11,8 @@ Names and data (the contract between services, conformance, the census and the t
   actor_profile (roles, profession, registered, employer, team, competencies at that moment)
 - ``task_cancelled``: task_id, step, reason
 - ``task_overdue``: task_id, step, due_on, rule (a statutory deadline passed with the step open)
+- ``task_reminder``: task_id, step, due_on, rule, assignee, role, team, working_days_left (once per
+  task, `timescales.reminder_wd` working days before it is due)
 - ``case_event``: name (child_protection_concern, pre_proceedings), data
 - ``case_closed``: closed_on, reason (RC1-RC9)
 - ``incident``: step, error

@@ -210,9 +210,9 @@ def service_conformance(
     la_id: int | None = None,
     progress: Progress = _no_progress,
 ) -> dict[str, Any]:
-    """Conformance of every case of the LA over the period, by rule and team or profession (reviewer)."""
+    """Conformance of every case of the LA over the period, by rule and team or profession (reviewer, admin)."""
     if actor is not None:
-        require_role(actor, "reviewer")
+        require_role(actor, "reviewer", "admin")
     check_period(start, end)
     if group_by not in GROUP_BY or basis not in BASES:
         raise BadRequest(f"group_by must be one of {', '.join(GROUP_BY)}; basis one of {', '.join(BASES)}.")

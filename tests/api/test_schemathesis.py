@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.api.conftest import REFERRAL, Api
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-EXAMPLES = {GenerationMode.POSITIVE: 8, GenerationMode.NEGATIVE: 6}
+EXAMPLES = {GenerationMode.POSITIVE: 6, GenerationMode.NEGATIVE: 5}
 
 
 def _fuzz(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
 
 from casepath.domain.calendar import LONDON
-from casepath.services import cases, tasks
+from casepath.services import cases, records, tasks
 from casepath.services.staff import Actor
 from casepath.services.timers import fire_due_timers
 from casepath.store import models
@@ -82,3 +85,51 @@ def count_by_stream(core: Any, name: str) -> dict[str, int]:
     with core.db.transaction() as session:
         query = select(models.Event.stream, func.count()).where(models.Event.name == name).group_by(models.Event.stream)
         return {stream: int(n) for stream, n in session.execute(query)}
+
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def columns(row: Any) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
+
+
+def renamed(value: Any, ids: dict[str, str]) -> Any:
+    """`value` with every id in it replaced by its clone's (new ids are made on first sight)."""
+    if isinstance(value, str):
+        return UUID.sub(lambda m: ids.setdefault(m.group(0), str(uuid.uuid4())), value)
+    if isinstance(value, dict):
+        return {k: renamed(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [renamed(v, ids) for v in value]
+    return value
+
+
+def clone_case(session: Session, case_id: str, copies: int) -> None:
+    case = session.get(models.Case, case_id)
+    assert case is not None
+    child = session.get(models.Child, case.child_id)
+    instances = session.scalars(select(models.Instance).where(models.Instance.case_id == case_id)).all()
+    tasks = session.scalars(select(models.Task).where(models.Task.case_id == case_id)).all()
+    events = records.list_events(session, case_id)
+    rows: dict[Any, list[dict[str, Any]]] = {models.Child: [], models.Case: [], models.Instance: [],
+                                            models.Task: [], models.Event: []}  # fmt: skip
+    for n in range(copies):
+        ids: dict[str, str] = {}
+        for model, originals in ((models.Child, [child]), (models.Case, [case]), (models.Instance, instances),
+                                 (models.Task, tasks)):  # fmt: skip
+            rows[model] += [{k: renamed(v, ids) for k, v in columns(o).items()} for o in originals]
+        rows[models.Child][-1]["first_name"] = f"Clone{n}"
+        previous = records.GENESIS
+        for event in events:
+            data = renamed(event.data, ids)
+            stream = ids[case_id]
+            digest = records.event_hash(previous, stream, event.seq, event.name, event.at, event.actor, data)
+            rows[models.Event].append(
+                {**columns(event), "id": None, "stream": stream, "data": data, "prev_hash": previous, "hash": digest}
+            )
+            previous = digest
+    for model, values in rows.items():
+        if model is models.Event:
+            values = [{k: v for k, v in value.items() if k != "id"} for value in values]
+        session.execute(insert(model), values)

@@ -13,7 +13,7 @@ from casepath.domain.errors import DelayReasonRequired
 from casepath.services.protocols import publish_protocol
 from casepath.services.timers import RETRY_AFTER, fire_due_timers
 from casepath.store import models
-from tests.clocks.helpers import Office, count_by_stream, events_named, london
+from tests.clocks.helpers import Office, clone_case, count_by_stream, events_named, london
 
 
 @pytest.fixture
@@ -173,3 +173,14 @@ def test_the_worker_stops_between_instances_when_asked(office: Office, core: Any
     assert fire_due_timers(core, stop=stop) == 0
     assert events_named(core, "task_overdue") == []
     assert fire_due_timers(core) == 1
+
+
+def test_timers_due_at_the_same_moment_fire_once_each_across_many_batches(office: Office, core: Any) -> None:
+    first = office.refer(london("2025-06-06", 14))
+    with core.db.transaction() as session:
+        clone_case(session, first, 24)
+    office.factory.at(london("2025-06-10", 9))
+    assert fire_due_timers(core, batch=7) == 25
+    overdue = count_by_stream(core, "task_overdue")
+    assert len(overdue) == 25 and set(overdue.values()) == {1}
+    assert fire_due_timers(core, batch=7) == 0

@@ -9,76 +9,26 @@ database, start together and run `fire_due_timers` concurrently.
 from __future__ import annotations
 
 import multiprocessing
-import re
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
-from casepath.services import records
 from casepath.services.core import TEST_CLOCK_KEY, Casepath, Settings
 from casepath.store import models
-from tests.clocks.helpers import Office, count_by_stream, london
+from tests.clocks.helpers import Office, clone_case, count_by_stream, london
 from tests.conftest import BACKEND
 
 CASES = 1000
 DUE_BY = datetime(2025, 6, 10, 8, tzinfo=UTC)  # decisions on referrals of Friday 6 June 2025 were due Monday 9 June
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.slow,
     pytest.mark.skipif(BACKEND != "postgresql", reason="needs CASEPATH_TEST_DATABASE=postgresql"),
 ]
-
-
-def columns(row: Any) -> dict[str, Any]:
-    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
-
-
-def renamed(value: Any, ids: dict[str, str]) -> Any:
-    """`value` with every id in it replaced by its clone's (new ids are made on first sight)."""
-    if isinstance(value, str):
-        return UUID.sub(lambda m: ids.setdefault(m.group(0), str(uuid.uuid4())), value)
-    if isinstance(value, dict):
-        return {k: renamed(v, ids) for k, v in value.items()}
-    if isinstance(value, list):
-        return [renamed(v, ids) for v in value]
-    return value
-
-
-def clone_case(session: Session, case_id: str, copies: int) -> None:
-    case = session.get(models.Case, case_id)
-    assert case is not None
-    child = session.get(models.Child, case.child_id)
-    instances = session.scalars(select(models.Instance).where(models.Instance.case_id == case_id)).all()
-    tasks = session.scalars(select(models.Task).where(models.Task.case_id == case_id)).all()
-    events = records.list_events(session, case_id)
-    rows: dict[Any, list[dict[str, Any]]] = {models.Child: [], models.Case: [], models.Instance: [],
-                                            models.Task: [], models.Event: []}  # fmt: skip
-    for n in range(copies):
-        ids: dict[str, str] = {}
-        for model, originals in ((models.Child, [child]), (models.Case, [case]), (models.Instance, instances),
-                                 (models.Task, tasks)):  # fmt: skip
-            rows[model] += [{k: renamed(v, ids) for k, v in columns(o).items()} for o in originals]
-        rows[models.Child][-1]["first_name"] = f"Clone{n}"
-        previous = records.GENESIS
-        for event in events:
-            data = renamed(event.data, ids)
-            stream = ids[case_id]
-            digest = records.event_hash(previous, stream, event.seq, event.name, event.at, event.actor, data)
-            rows[models.Event].append(
-                {**columns(event), "id": None, "stream": stream, "data": data, "prev_hash": previous, "hash": digest}
-            )
-            previous = digest
-    for model, values in rows.items():
-        if model is models.Event:
-            values = [{k: v for k, v in value.items() if k != "id"} for value in values]
-        session.execute(insert(model), values)
 
 
 def run_worker(url: str, ready: Any, results: Any) -> None:

@@ -9,11 +9,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from casepath.services.core import TEST_CLOCK_KEY, Casepath
 from casepath.store import models
 from tests.clocks.helpers import Office, events_named, london
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # each starts a Python process that imports the whole application
 
 
 def worker_env(core: Casepath, moment: str) -> dict[str, str]:

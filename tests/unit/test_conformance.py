@@ -327,6 +327,7 @@ def test_a_row_serialises_with_iso_dates() -> None:
         "actor": None,
         "reason": None,
         "detail": row.detail,
+        "started_on": "2025-12-24",
     }
 
 
