@@ -27,7 +27,11 @@ def test_a_process_owner_saves_lints_and_publishes_a_draft_with_a_reason(api: Ap
     assert {(f["element"], f["rule"]) for f in findings["findings"] if f["severity"] == "error"} == {
         ("check_assessment", "form")
     }
-    body = {"diagrams": with_check_step(DIAGRAMS), "forms": {**FORMS, "check_assessment": CHECK_FORM}, "base_version": 1}
+    body = {
+        "diagrams": with_check_step(DIAGRAMS),
+        "forms": {**FORMS, "check_assessment": CHECK_FORM},
+        "base_version": 1,
+    }
     api.put("/drafts/check-step", as_=po, json=body)
     assert api.post("/drafts/check-step/lint", as_=po).get_json()["publishable"] is True
     assert_problem(api.post("/drafts/check-step/publish", as_=po, json={}), 422, "invalid_form")
@@ -53,7 +57,9 @@ def test_publishing_a_draft_that_breaks_a_statutory_rule_is_refused_naming_the_e
 def test_an_uploaded_file_with_entities_is_refused_like_an_editor_save(api: Api, factory: Any) -> None:
     po = owner(factory)
     bomb = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'
-    refused = assert_problem(api.put("/drafts/upload", as_=po, json={"diagrams": {"x.bpmn": bomb}}), 422, "invalid_form")
+    refused = assert_problem(
+        api.put("/drafts/upload", as_=po, json={"diagrams": {"x.bpmn": bomb}}), 422, "invalid_form"
+    )
     assert "DTD" in refused["errors"]["x.bpmn"][0]
     odd = api.put("/drafts/upload", as_=po, json={"diagrams": {"../etc.bpmn": "<x/>"}})
     assert_problem(odd, 422, "invalid_form")
@@ -62,7 +68,11 @@ def test_an_uploaded_file_with_entities_is_refused_like_an_editor_save(api: Api,
 def test_a_draft_started_from_a_superseded_version_is_not_published_over_the_newer_one(api: Api, factory: Any) -> None:
     po = owner(factory)
     api.put("/drafts/old", as_=po, json={"diagrams": DIAGRAMS, "base_version": 1})
-    body = {"diagrams": with_check_step(DIAGRAMS), "forms": {**FORMS, "check_assessment": CHECK_FORM}, "base_version": 1}
+    body = {
+        "diagrams": with_check_step(DIAGRAMS),
+        "forms": {**FORMS, "check_assessment": CHECK_FORM},
+        "base_version": 1,
+    }
     api.put("/drafts/new", as_=po, json=body)
     assert api.post("/drafts/new/publish", as_=po, json={"reason": "Check step."}).status_code == 201
     assert_problem(api.post("/drafts/old/publish", as_=po, json={"reason": "Old."}), 409, "conflict")

@@ -6,8 +6,8 @@ from typing import Any
 
 from casepath.services import rehearsal
 from tests.api.conftest import Api, assert_problem
-from tests.owner.journeys import CHECK_FORM, with_check_step
 from tests.owner.diagrams import shipped
+from tests.owner.journeys import CHECK_FORM, with_check_step
 
 DIAGRAMS, FORMS = shipped()
 
@@ -32,7 +32,9 @@ def test_a_process_owner_rehearses_a_draft_as_each_role_and_moves_the_clock_to_s
     assert decision["step"] == "referral_decision" and decision["due_on"] == "2025-06-03"
 
     form = {"decision": "assessment", "primary_need": "N2", "rationale": "Rehearsal.", "referrer_informed": True}
-    after = api.post(f"/rehearsals/{rid}/tasks/{decision['id']}/complete", as_=po, json={"role": "front_door", "data": form})
+    after = api.post(
+        f"/rehearsals/{rid}/tasks/{decision['id']}/complete", as_=po, json={"role": "front_door", "data": form}
+    )
     assert after.status_code == 200, after.get_json()
     allocate = next(t for t in after.get_json() if t["state"] in ("ready", "claimed"))
     assert allocate["step"] == "allocate_lead_practitioner"
