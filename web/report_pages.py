@@ -11,7 +11,7 @@ from flask import Response, current_app, jsonify, request, send_file, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from casepath.conformance.aggregate import GROUP_BY, TABLES
-from casepath.domain.errors import BadRequest, CasepathError, NotFound
+from casepath.domain.errors import BadRequest, CasepathError, Conflict, NotFound
 from casepath.domain.rules import RULE_IDS, RULES_BY_ID
 from casepath.services import dashboard, heatmap, jobs, reports
 from casepath.services.staff import require_role
@@ -261,7 +261,10 @@ def export_job_status(job_id: str) -> Any:
 @blp.get("/reports/exports/<job_id>/download")
 @signed_in
 def export_download(job_id: str) -> Any:
-    path, job = _jobs().result(core(), actor(), job_id)
+    try:
+        path, job = _jobs().result(core(), actor(), job_id)
+    except Conflict as err:
+        return page("error.html", 409, title="The export is not ready", detail=err.detail)
     return send_file(path, mimetype=job.mimetype, as_attachment=True, download_name=job.filename, max_age=0)
 
 
