@@ -1,6 +1,8 @@
 """CIN census code sets (DfE CIN census XML schema 2024): code -> meaning. Generated from
 shared/domain/cin-codesets.txt; the census, the forms and the API all use these."""
 
+# ruff: noqa: E501 - the DfE wording is kept whole
+
 from __future__ import annotations
 
 ETHNICITY: dict[str, str] = {

@@ -23,8 +23,15 @@ def record_incident(app: Casepath, actor: str | None, err: Incident) -> None:
         if case is None:
             return
         case.incident = f"{err.element or 'diagram'}: {err.error}"[:2000]
-        records.append(session, case.id, case.la_id, "incident", actor, {"element": err.element, "error": err.error},
-                       app.now(session))
+        records.append(
+            session,
+            case.id,
+            case.la_id,
+            "incident",
+            actor,
+            {"element": err.element, "error": err.error},
+            app.now(session),
+        )
     log.error("incident on case %s at %s: %s", err.case_id, err.element, err.error)
 
 
