@@ -180,9 +180,9 @@ def test_an_event_log_export_runs_in_the_background_and_only_its_owner_downloads
     job_id = start(owner, {"kind": "xes", **dates})
     page = owner.get(f"/reports/exports/{job_id}")
     assert "Ready to download" in page and 'http-equiv="refresh"' not in page
-    download = owner.client.get(f"/reports/exports/{job_id}/download")
-    assert download.status_code == 200 and download.get_data().count(b"<trace>") == 5
-    assert "filename=casepath-2025-04-01-2025-12-31.xes" in download.headers["Content-Disposition"]
+    with owner.client.get(f"/reports/exports/{job_id}/download") as download:
+        assert download.status_code == 200 and download.get_data().count(b"<trace>") == 5
+        assert "filename=casepath-2025-04-01-2025-12-31.xes" in download.headers["Content-Disposition"]
     assert "Download" in owner.get("/reports/exports")
     other = Browser(app.test_client())
     other.sign_in("rev2")
