@@ -19,10 +19,15 @@ from casepath.services.core import Casepath, Settings
 log = logging.getLogger("casepath")
 
 
+_OPENED: list[Casepath] = []
+
+
 def _core() -> Casepath:
     from handlers import REGISTRY  # noqa: PLC0415 - the composition root wires handlers in
 
-    return Casepath(Settings.from_env(), handlers=REGISTRY)
+    core = Casepath(Settings.from_env(), handlers=REGISTRY)
+    _OPENED.append(core)  # closed when the command ends, so no database connection outlives it
+    return core
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -226,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     except (CasepathError, LookupError) as err:
         print(f"casepath: {getattr(err, 'detail', err)}", file=sys.stderr)
         return 2
+    finally:
+        while _OPENED:
+            _OPENED.pop().db.dispose()
 
 
 if __name__ == "__main__":
