@@ -1,173 +1,34 @@
-"""Completing a step: the raw engine in memory, the engine with a JSON round trip and one SQLite commit
-per step (the two floors), and the service layer on SQLite and PostgreSQL — all on the same diagrams,
-driving the same s17 pathway. Prints a table and writes it to bench/README.md.
+"""`python -m bench [NAME ...] [-- ARGS]`: run the named benchmarks (all of them when none is named).
 
-Ratios, not seconds, are the result: these machines are noisy, so every figure is compared with a
-floor measured in the same run.
+Each benchmark is a module of this package with a `main(argv)`; its results land in its own section of
+bench/README.md (see bench/report.py).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import sqlite3
-import statistics
+import importlib
 import sys
-import tempfile
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from casepath.domain.clock import FixedClock  # noqa: E402
-from casepath.engine.diagrams import parse_diagrams  # noqa: E402
-from casepath.engine.runner import Instance, RunContext  # noqa: E402
-from casepath.services.core import Casepath, Settings  # noqa: E402
-from casepath.services.setup import init  # noqa: E402
-
-NOW = datetime(2025, 4, 17, 9, tzinfo=UTC)
-ASSESS = {"started_on": "2025-04-17", "factors": ["4B"], "summary": "s", "recommendation": "cin_plan"}
-# (process, step, data) in pathway order: an assessment with a rejection loop, a plan and reviews
-STEPS: list[tuple[str, dict[str, Any]]] = [
-    ("allocate_lead_practitioner", {"lead_practitioner": "fsw1", "practitioner_agreed": True, "rationale": "r"}),
-    ("child_and_family_assessment", ASSESS),
-    ("approve_assessment", {"approved": False, "comments": "more"}),
-    ("child_and_family_assessment", ASSESS),
-    ("approve_assessment", {"approved": True, "outcome": "nfa"}),
-]
+from bench.report import ORDER  # noqa: E402
 
 
-def diagrams() -> Any:
-    return parse_diagrams({p.name: p.read_bytes() for p in (ROOT / "processes").glob("*.bpmn")})
-
-
-def drive_engine(parsed: Any, save: Callable[[str], None] | None) -> list[float]:
-    """The floor: run the assessment phase with the engine alone; optionally save after each step."""
-    context = RunContext(now=NOW, deadline=lambda step: datetime(2030, 1, 1, tzinfo=UTC))
-    instance = Instance.start(parsed, "assessment", {"received_on": "2025-04-17"}, context)
-    times = []
-    for step, data in STEPS:
-        started = time.perf_counter()
-        task = next(t for t in instance.ready_tasks() if t.step == step)
-        instance.complete(task.id, data, context)
-        if save is not None:
-            state = instance.dump()
-            save(state)
-            instance = Instance.load(parsed, json.loads(json.dumps(state)))
-        times.append(time.perf_counter() - started)
-    return times
-
-
-def sqlite_saver(path: str) -> Callable[[str], None]:
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY, body TEXT)")
-
-    def save(state: str) -> None:
-        conn.execute("INSERT OR REPLACE INTO state VALUES (1, ?)", (state,))
-        conn.commit()
-
-    return save
-
-
-def drive_services(url: str) -> list[float]:
-    """The same steps through the service layer (validate, lock, load, run, derive, record, save)."""
-    from handlers import REGISTRY  # noqa: PLC0415
-    from tests.factories import Factory  # noqa: PLC0415
-
-    core = Casepath(Settings(database_url=url), clock=FixedClock(NOW), handlers=REGISTRY)
-    init(core)
-    factory = Factory(core)
-    people = {
-        "fd1": factory.create_staff("fd1", ["front_door", "social_worker"]),
-        "ps1": factory.create_staff("ps1", ["practice_supervisor", "social_worker"]),
-        "fsw1": factory.create_staff(
-            "fsw1", ["lead_practitioner"], profession="family_support_worker", competencies=["cin_assessment"]
-        ),
-    }
-    who = {"allocate_lead_practitioner": "ps1", "child_and_family_assessment": "fsw1", "approve_assessment": "ps1"}
-    times = []
-    for _ in range(3):
-        case_id = factory.create_referral(people["fd1"], received_at=NOW.isoformat())
-        factory.complete(
-            people["fd1"],
-            case_id,
-            "referral_decision",
-            {"decision": "assessment", "primary_need": "N4", "rationale": "r", "referrer_informed": True},
-        )
-        for step, data in STEPS:
-            started = time.perf_counter()
-            factory.complete(people[who[step]], case_id, step, data)
-            times.append(time.perf_counter() - started)
-    core.db.dispose()
-    return times
-
-
-def median_ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--no-postgres", action="store_true")
-    args = parser.parse_args()
-    parsed = diagrams()
-    rows: dict[str, list[float]] = {
-        "engine in memory": [],
-        "engine + JSON + SQLite commit": [],
-        "service layer, SQLite": [],
-        "service layer, PostgreSQL": [],
-    }
-    with tempfile.TemporaryDirectory() as tmp:
-        for round_ in range(args.rounds):  # interleaved, so load changes hit every row alike
-            rows["engine in memory"] += drive_engine(parsed, None)
-            rows["engine + JSON + SQLite commit"] += drive_engine(parsed, sqlite_saver(f"{tmp}/floor.db"))
-            rows["service layer, SQLite"] += drive_services(f"sqlite:///{tmp}/svc{round_}.db")
-            if not args.no_postgres:
-                rows["service layer, PostgreSQL"] += drive_services(postgres_url(round_))
-    floor = median_ms(rows["engine + JSON + SQLite commit"])
-    lines = ["| what | median ms per step | × engine+JSON+SQLite floor |", "|---|---:|---:|"]
-    for name, samples in rows.items():
-        if samples:
-            lines.append(f"| {name} | {median_ms(samples):.2f} | {median_ms(samples) / floor:.2f} |")
-    table = "\n".join(lines)
-    print(table)
-    write_readme(table)
-    return 0
-
-
-def postgres_url(round_: int) -> str:
-    from sqlalchemy import create_engine, text  # noqa: PLC0415
-
-    admin_url = os.environ.get("CASEPATH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    name = f"casepath_bench_{os.getpid()}_{round_}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-
-def write_readme(table: str) -> None:
-    readme = ROOT / "bench" / "README.md"
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-    readme.write_text(
-        "# Benchmarks\n\n`make bench` (`python -m bench`) measured on "
-        f"{stamp}, on a 2-core machine shared with other work: read the ratios, not the milliseconds.\n\n"
-        "## Completing one step of the assessment phase\n\n"
-        "The floors drive the same diagrams with the engine alone (in memory), and with a JSON round trip and "
-        "one SQLite commit per step. The service layer adds form validation, the case lock, authorisation, "
-        "deadlines, the hash-chained event record and the task rows. Aim: at most 2× the second floor.\n\n"
-        f"{table}\n",
-        encoding="utf-8",
-    )
+def main(argv: list[str]) -> int:
+    names, rest = (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
+    available = [n for n in ORDER if (ROOT / "bench" / f"{n}.py").exists()]
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        print(f"unknown benchmark {', '.join(unknown)}; choose from: {', '.join(available)}", file=sys.stderr)
+        return 2
+    status = 0
+    for name in names or available:
+        print(f"== {name}", flush=True)
+        status |= importlib.import_module(f"bench.{name}").main(rest if names else [])
+    return status
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
