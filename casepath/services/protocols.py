@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casepath.domain import protocol as local
+from casepath.domain.calendar import CONVENTIONS
 from casepath.domain.errors import InvalidForm, NotFound
 from casepath.domain.protocol import LocalProtocol
 from casepath.services import records
@@ -23,6 +25,15 @@ PUBLISHERS = ("process_owner", "admin")
 READERS = ("process_owner", "admin", "reviewer")
 BOOLEANS = ("social_worker_for_every_assessment", "lcpp_may_chair")
 TEXTS = ("caseload_mode", "working_day_convention", "icpc_anchor", "cp_case_holder", "assessment_timescale_set_by")
+# the allowed values of each setting with a fixed set, for forms that edit the protocol
+CHOICES: dict[str, tuple[str, ...]] = {
+    "caseload_mode": local.CASELOAD_MODES,
+    "working_day_convention": CONVENTIONS,
+    "icpc_anchor": local.ICPC_ANCHORS,
+    "cp_case_holder": local.CP_CASE_HOLDERS,
+    "assessment_timescale_set_by": local.TIMESCALE_SETTERS,
+}
+PROFESSIONS = local.ALTERNATIVELY_QUALIFIED
 
 
 def _versions(session: Session, la_id: int) -> list[models.Protocol]:
@@ -54,6 +65,18 @@ def protocol_versions(app: Casepath, actor: Actor) -> list[dict[str, Any]]:
     require_role(actor, *READERS)
     with app.db.transaction() as session:
         return [_view(row) for row in _versions(session, actor.la_id)]
+
+
+def protocol_diff(app: Casepath, actor: Actor, a: int, b: int) -> dict[str, Any]:
+    """What changed from protocol version `a` to version `b` (process owners, administrators, reviewers)."""
+    require_role(actor, *READERS)
+    with app.db.transaction() as session:
+        rows = {row.version: row for row in _versions(session, actor.la_id)}
+        missing = [v for v in (a, b) if v not in rows]
+        if missing:
+            raise NotFound(f"Version {missing[0]} of the local protocol does not exist.")
+        old, new = (LocalProtocol.from_dict(rows[v].data).to_dict() for v in (a, b))
+        return {"from": _view(rows[a]), "to": _view(rows[b]), "changes": diff(old, new)}
 
 
 def publish_protocol(app: Casepath, actor: Actor, data: dict[str, Any], reason: str) -> dict[str, Any]:

@@ -22,9 +22,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from casepath.domain.calendar import WorkingDayCalendar, local_date
 from casepath.domain.clock import FixedClock
 from casepath.domain.errors import Conflict, InvalidForm, NotFound
 from casepath.engine.runner import HandlerCall
@@ -39,6 +40,7 @@ from casepath.store import models
 OWNERS = ("process_owner",)
 TTL_SECONDS = 2 * 60 * 60
 MAX_REHEARSALS = 8
+MAX_TRAVEL_WORKING_DAYS = 260
 REGISTERED = {"number": "REHEARSAL", "expires_on": date(2099, 12, 31)}
 # one pseudo-person per role: (roles, profession, registered social worker?)
 PEOPLE: dict[str, tuple[tuple[str, ...], str, bool]] = {
@@ -236,3 +238,36 @@ def move_clock(app: Casepath, actor: Actor, rehearsal_id: str, moment: datetime)
         rehearsal.clock.set(moment)
         fired = timers.fire_due_timers(rehearsal.core)
         return {**_summary(rehearsal), "fired": fired}
+
+
+def list_rehearsals(app: Casepath, actor: Actor) -> list[dict[str, Any]]:
+    """The rehearsals running for the caller's local authority (process owners)."""
+    require_role(actor, *OWNERS)
+    _expire(time.monotonic())
+    with _GUARD:
+        mine = [r for r in _REHEARSALS.values() if r.la_id == actor.la_id]
+    return [_summary(r) for r in sorted(mine, key=lambda r: r.touched)]
+
+
+def get_task(app: Casepath, actor: Actor, rehearsal_id: str, task_id: str) -> dict[str, Any]:
+    """One rehearsal task with its form (the JSON Schema the draft gives its step) and its answers."""
+    with _using(actor, rehearsal_id) as rehearsal:
+        if task_id not in {t["id"] for t in _tasks(rehearsal)}:
+            raise NotFound("There is no such task in this rehearsal.")
+        found = tasks.get_task(rehearsal.core, rehearsal.people["reviewer"], task_id)
+        today = local_date(rehearsal.clock.now()).isoformat()
+        return found | {"late": bool(found["due_on"]) and found["due_on"] < today, "now": today}
+
+
+def travel(app: Casepath, actor: Actor, rehearsal_id: str, working_days: int) -> dict[str, Any]:
+    """Move the rehearsal clock forward `working_days` working days (same time of day, the rehearsal's
+    local holidays counted) and fire every timer that fell due."""
+    if not 1 <= working_days <= MAX_TRAVEL_WORKING_DAYS:
+        message = f"Enter a whole number of working days from 1 to {MAX_TRAVEL_WORKING_DAYS}"
+        raise InvalidForm("The clock cannot move that far.", errors={"working_days": [message]})
+    with _using(actor, rehearsal_id) as rehearsal, rehearsal.core.db.transaction() as session:
+        protocol = rehearsal.core.protocol(session, rehearsal.people["reviewer"].la_id)
+    now = rehearsal.clock.now()
+    today = local_date(now)
+    target = WorkingDayCalendar(protocol.extra_holidays).add_working_days(today, working_days)
+    return move_clock(app, actor, rehearsal_id, now + timedelta(days=(target - today).days))
