@@ -23,7 +23,7 @@ install: .venv/.synced assets ## install Python packages (uv, from the lock file
 
 assets: web/static/vendor/.built ## build GOV.UK, bpmn-js and other front-end assets from npm (package-lock.json)
 
-web/static/vendor/.built: $(wildcard package.json package-lock.json web/build-assets.mjs)
+web/static/vendor/.built: $(wildcard package.json package-lock.json web/build-assets.mjs web/assets/editor/*.js)
 	@if [ -f package.json ]; then npm ci --no-audit --no-fund --loglevel=error && node web/build-assets.mjs; fi
 	@mkdir -p web/static/vendor && touch $@
 

@@ -1,8 +1,10 @@
 // Build Casepath's front-end assets into web/static/vendor (gitignored): `npm ci && node web/build-assets.mjs`.
-// Compiles the GOV.UK Sass with Arial (no GDS font) and copies the browser files the pages load.
+// Compiles the GOV.UK Sass with Arial (no GDS font), copies the browser files the pages load, and bundles the
+// editor's add-ons (properties panel, bpmnlint, web/assets/editor) with esbuild into one IIFE beside the modeler.
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
 import * as sass from "sass";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -34,6 +36,19 @@ copy("bpmn-js/dist/bpmn-modeler.production.min.js", "bpmn-js/bpmn-modeler.produc
 copy("bpmn-js/dist/assets/diagram-js.css", "bpmn-js/diagram-js.css");
 copy("bpmn-js/dist/assets/bpmn-font", "bpmn-js/bpmn-font");
 copy("bpmn-js/dist/assets/bpmn-js.css", "bpmn-js/bpmn-js.css");
+copy("@bpmn-io/properties-panel/dist/assets/properties-panel.css", "casepath-editor/properties-panel.css");
+copy("bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css", "casepath-editor/bpmn-js-bpmnlint.css");
+await esbuild.build({
+  entryPoints: [join(root, "web", "assets", "editor", "index.js")],
+  outfile: join(vendor, "casepath-editor", "casepath-editor.js"),
+  bundle: true,
+  format: "iife",
+  globalName: "CasepathEditor",
+  minify: true,
+  target: "es2019",
+  legalComments: "linked",
+  logLevel: "warning",
+});
 copy("htmx.org/dist/htmx.min.js", "htmx/htmx.min.js");
 copy("axe-core/axe.min.js", "axe-core/axe.min.js");
 if (existsSync(join(modules, "swagger-ui-dist"))) copy("swagger-ui-dist", "swagger-ui");

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Response, flash, request
 
 from casepath.domain.errors import CasepathError, Forbidden, InvalidForm, NotFound
-from casepath.services import catalogue, drafts, migration, versions
+from casepath.services import catalogue, drafts, lint_rules, migration, versions
 from casepath.services.staff import Actor
 from web.blueprint import actor, blp, check_csrf, core, go, page, signed_in
 
@@ -72,6 +72,11 @@ def owner_editor() -> Any:
     diagram = asked if asked in source["names"] else (source["names"][0] if source["names"] else None)
     lint = drafts.lint_draft(core(), me, source["draft"]) if source["draft"] and request.args.get("lint") else None
     here = {"diagram": diagram, **({"draft": source["draft"]} if source["draft"] else {"version": source["version"]})}
+    rules = (
+        lint_rules.editor_rules(core(), me, draft=source["draft"], version=source["version"], diagram=diagram)
+        if diagram and me.has(*EDITORS)
+        else None
+    )
     return page(
         "owner/editor.html",
         source=source,
@@ -81,6 +86,7 @@ def owner_editor() -> Any:
         versions=catalogue.list_versions(core(), me),
         draft_list=drafts.list_drafts(core(), me) if me.has(*EDITORS) else [],
         lint=lint,
+        rules=rules,
         findings_here=[f for f in (lint or {}).get("findings", []) if f["diagram"] in ("", diagram)],
         nav_active="editor",
     )

@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from casepath.domain.pathway import CONTRACT_STEPS, HANDLED_MESSAGES, OVERDUE_MESSAGE, known_lane
+from casepath.domain.pathway import CONTRACT_STEPS, HANDLED_MESSAGES, OVERDUE_MESSAGE, ContractStep, known_lane
 from casepath.engine.diagrams import DiagramError, _safe_tree
 from casepath.engine.sandbox import SandboxError, compile_expression, compile_script
 
@@ -53,6 +53,12 @@ FLOW_NODES = frozenset(
         "complexGateway",
     }
 )
+# each kind of ring-fenced contract step: the rule id of a step drawn outside its lanes, and why
+RING_FENCES = {
+    "child_protection": ("social-work-lane", "child protection (s47) work is only for registered social workers"),
+    "approval": ("approval-lane", "approvals are for social-work-qualified practice supervisors"),
+    "chair": ("chair-lane", "conferences are chaired by an independent conference chair"),
+}
 DEADLINE_CALL = re.compile(r"""^\s*deadline\(\s*["']([A-Za-z0-9_.-]+)["']\s*\)\s*$""")
 
 
@@ -152,6 +158,11 @@ def _form_key(node: Any) -> str | None:
     return None
 
 
+def ring_fence(contract: ContractStep) -> str:
+    """Which ring-fence (a key of RING_FENCES) a contract step with lanes is under."""
+    return "child_protection" if contract.child_protection else "approval" if contract.approval else "chair"
+
+
 # --- the rules ------------------------------------------------------------------------------
 
 
@@ -174,13 +185,7 @@ def _lanes(scope: _Scope) -> Iterator[Finding]:
         contract = CONTRACT_STEPS.get(node_id)
         allowed = contract.lanes if contract else None
         if contract and allowed and lane not in allowed:
-            rule, why = (
-                ("social-work-lane", "child protection (s47) work is only for registered social workers")
-                if contract.child_protection
-                else ("approval-lane", "approvals are for social-work-qualified practice supervisors")
-                if contract.approval
-                else ("chair-lane", "conferences are chaired by an independent conference chair")
-            )
+            rule, why = RING_FENCES[ring_fence(contract)]
             yield Finding(
                 node_id,
                 rule,

@@ -96,23 +96,62 @@ def test_a_lane_change_is_saved_linted_fixed_published_and_a_case_migrated(
     assert factory.open_steps(case_id) == ["allocate_lead_practitioner"]
 
 
-def test_the_step_form_changes_a_task_name_and_form_key_and_the_editor_passes_axe(
+def test_the_properties_panel_changes_a_task_name_form_key_and_reference_and_the_editor_passes_axe(
     page: Any, core: Casepath, owner: Any
 ) -> None:
     sign_in(page, "po1")
     open_diagram(page, "/owner/editor?version=1&diagram=assessment.bpmn")
+    page.wait_for_selector("#editor[data-browser-lint]")
     axe(page, "the pathway editor")
-    page.evaluate("""() => {
-      const modeler = window.casepathModeler;
-      modeler.get("selection").select(modeler.get("elementRegistry").get("approve_assessment"));
-    }""")
-    assert page.input_value("#prop-form-key") == "approve_assessment"
-    page.fill("#prop-name", "Approve the assessment now")
-    page.fill("#prop-form-key", "approve_assessment_v2")
-    page.click("#prop-apply")
+    page.select_option("#element-picker", "approve_assessment")
+    page.wait_for_selector("#bio-properties-panel-casepath-form-key")
+    assert page.input_value("#bio-properties-panel-casepath-form-key") == "approve_assessment"
+    assert page.input_value("#bio-properties-panel-casepath-lane") == "lane_practice_supervisor"
+    # a keyboard user goes from the element picker into the panel's fields
+    page.focus("#element-picker")
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.getElementById('properties-panel').contains(document.activeElement)"):
+            break
+    assert page.evaluate("document.activeElement.tagName") in ("INPUT", "SELECT", "TEXTAREA", "BUTTON")
+    assert page.evaluate("document.getElementById('properties-panel').contains(document.activeElement)")
+
+    # a lane's name is chosen from the role codes; a boundary timer shows its deadline
+    page.select_option("#element-picker", "lane_lead_practitioner")
+    page.wait_for_selector("#bio-properties-panel-casepath-role")
+    assert page.input_value("#bio-properties-panel-casepath-role") == "lead_practitioner"
+    roles = page.locator("#bio-properties-panel-casepath-role option").all_inner_texts()
+    assert "social_worker" in roles and "process_owner" not in roles
+    page.select_option("#element-picker", "approve_assessment_deadline")
+    page.wait_for_selector("[data-group-id=group-timer]")
+    assert 'deadline("approve_assessment")' in page.input_value("#bio-properties-panel-timerEventDefinitionValue")
+    assert page.locator("[data-group-id]").evaluate_all("(groups) => groups.map((g) => g.dataset.groupId)") == [
+        "group-general",
+        "group-documentation",
+        "group-timer",
+    ]
+
+    page.select_option("#element-picker", "approve_assessment")
+    page.wait_for_selector("#bio-properties-panel-casepath-form-key")
+    page.fill("#bio-properties-panel-name", "Approve the assessment now")
+    page.locator("#bio-properties-panel-name").blur()
+    page.wait_for_function(
+        "window.casepathModeler.get('elementRegistry').get('approve_assessment').businessObject.name"
+        " === 'Approve the assessment now'"
+    )
+    page.select_option("#bio-properties-panel-casepath-form-key", "approve_cin_plan")
+    reference = page.locator("[data-entry-id=casepath-reference]")
+    assert "assessment-45wd" in reference.inner_text()
+    reference.locator("button").click()
+    page.wait_for_function(
+        "document.getElementById('bio-properties-panel-documentation').value.includes('(rule assessment-45wd)')"
+    )
+    axe(page, "the pathway editor with a step selected")
+    shot(page, "owner-06-properties-panel")
     page.fill("#draft-name", "names")
     page.click("#save-draft")
     page.wait_for_selector(".govuk-notification-banner--success")
     xml = drafts.get_draft(core, owner, "names")["diagrams"]["assessment.bpmn"]
     assert 'name="Approve the assessment now"' in xml
-    assert 'value="approve_assessment_v2"' in xml
+    assert '<spiffworkflow:property name="formKey" value="approve_cin_plan"' in xml
+    assert "Timeliness' (assessments under CA1989) (rule assessment-45wd)." in xml

@@ -1,13 +1,28 @@
-// The process owner's editor: one diagram in the bpmn-js modeler (or the viewer, read only), lint findings
-// as markers and overlays, a small form for a task's name and form key, and saving through the page's form.
+// The process owner's editor: one diagram in the bpmn-js modeler (or the viewer, read only). For an owner the
+// modeler carries the add-ons of vendor/casepath-editor (web/assets/editor): the trimmed properties panel and
+// bpmnlint with the casepath rules, whose findings show on the diagram and in a list as the owner draws.
+// The server lint's findings (after "Save and lint") show as markers and badges; a step dropped onto a
+// sequence flow (which bpmn-js splices into the flow) is announced with a way to undo it.
 (function () {
   "use strict";
   var container = document.getElementById("editor");
   if (!container || typeof window.BpmnJS !== "function") return;
   var readonly = container.getAttribute("data-readonly") === "true";
   var findings = JSON.parse(container.getAttribute("data-findings") || "[]");
-  var modeler = new window.BpmnJS({ container: container });
+  var rulesNode = document.getElementById("editor-rules");
+  var panel = document.getElementById("properties-panel");
+  var options = { container: container };
+  if (!readonly && rulesNode && panel && window.CasepathEditor) {
+    var addons = window.CasepathEditor.modelerOptions(JSON.parse(rulesNode.textContent || "{}"), panel);
+    for (var key in addons) options[key] = addons[key];
+  }
+  var modeler = new window.BpmnJS(options);
   window.casepathModeler = modeler;
+
+  function label(element) {
+    var bo = element.businessObject || {};
+    return bo.name ? "\u201c" + bo.name + "\u201d (" + element.id + ")" : element.id;
+  }
 
   function showFindings() {
     var canvas = modeler.get("canvas");
@@ -27,46 +42,115 @@
     container.setAttribute("data-lint-elements", shown.join(" "));
   }
 
-  function formKeyHolder(bo, create) {
-    var moddle = modeler.get("moddle");
-    var ext = bo.extensionElements;
-    if (!ext && !create) return null;
-    if (!ext) { ext = moddle.create("bpmn:ExtensionElements", { values: [] }); bo.extensionElements = ext; ext.$parent = bo; }
-    ext.values = ext.values || [];
-    var props = ext.values.filter(function (v) { return v.$type === "spiffworkflow:properties"; })[0];
-    if (!props && !create) return null;
-    if (!props) { props = moddle.createAny("spiffworkflow:properties", "http://spiffworkflow.org/bpmn/schema/1.0/core", {}); ext.values.push(props); }
-    props.$children = props.$children || [];
-    var prop = props.$children.filter(function (c) { return c.name === "formKey"; })[0];
-    if (!prop && create) {
-      prop = moddle.createAny("spiffworkflow:property", "http://spiffworkflow.org/bpmn/schema/1.0/core", { name: "formKey", value: "" });
-      props.$children.push(prop);
+  function select(id) {
+    var element = id ? modeler.get("elementRegistry").get(id) : null;
+    if (element) {
+      modeler.get("selection").select(element);
+      modeler.get("canvas").scrollToElement(element);
+    } else {
+      modeler.get("selection").select([]);
     }
-    return prop || null;
   }
 
-  function properties() {
-    var form = document.getElementById("properties");
-    if (!form) return;
-    var selected = null;
-    var fields = { id: document.getElementById("prop-id"), name: document.getElementById("prop-name"), key: document.getElementById("prop-form-key") };
+  // keyboard users choose the element whose properties they edit here (the canvas needs a pointer)
+  function picker() {
+    var list = document.getElementById("element-picker");
+    if (!list) return;
+    function fill() {
+      var chosen = list.value;
+      while (list.options.length > 1) list.remove(1);
+      modeler.get("elementRegistry").filter(function (element) {
+        return !element.waypoints && element.type !== "label" && element.parent && !/^bpmn:(Process|Collaboration)$/.test(element.type);
+      }).forEach(function (element) {
+        var option = document.createElement("option");
+        option.value = element.id;
+        option.textContent = element.type.replace("bpmn:", "") + ": " + label(element);
+        list.appendChild(option);
+      });
+      list.value = chosen;
+    }
+    fill();
+    modeler.get("eventBus").on("elements.changed", fill);
     modeler.get("eventBus").on("selection.changed", function (event) {
-      var element = event.newSelection.length === 1 ? event.newSelection[0] : null;
-      selected = element && /Task$/.test(element.type) ? element : null;
-      var holder = selected ? formKeyHolder(selected.businessObject, false) : null;
-      fields.id.value = selected ? selected.id : "";
-      fields.name.value = selected ? selected.businessObject.name || "" : "";
-      fields.key.value = holder ? holder.value || "" : "";
+      var one = event.newSelection.length === 1 ? event.newSelection[0].id : "";
+      if (list.value !== one) list.value = one;
     });
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      if (!selected) return;
-      modeler.get("modeling").updateProperties(selected, { name: fields.name.value });
-      var key = fields.key.value.trim();
-      var holder = formKeyHolder(selected.businessObject, key !== "");
-      if (holder) holder.value = key;
-      container.setAttribute("data-changed", "true");
+    list.addEventListener("change", function () { select(list.value); });
+  }
+
+  // the browser lint's findings as a list: the same as the badges on the diagram, readable without hovering
+  function browserLint() {
+    var summary = document.getElementById("browser-lint-summary");
+    var list = document.getElementById("browser-lint-findings");
+    if (!summary || !list) return;
+    modeler.get("eventBus").on("linting.completed", function (event) {
+      var rows = [];
+      Object.keys(event.issues).forEach(function (id) {
+        event.issues[id].forEach(function (issue) {
+          rows.push({ element: issue.actualElementId || id, rule: issue.rule, category: issue.category, message: issue.message });
+        });
+      });
+      rows.sort(function (a, b) { return (a.category === "error" ? 0 : 1) - (b.category === "error" ? 0 : 1); });
+      var errors = rows.filter(function (r) { return r.category === "error"; }).length;
+      summary.textContent = rows.length
+        ? errors + " error(s) and " + (rows.length - errors) + " warning(s) in this diagram."
+        : "No problems found in this diagram.";
+      list.textContent = "";
+      rows.forEach(function (row) {
+        var item = document.createElement("li");
+        item.setAttribute("data-rule", row.rule);
+        item.setAttribute("data-element", row.element);
+        var strong = document.createElement("strong");
+        strong.textContent = row.category === "error" ? "Error" : "Warning";
+        item.appendChild(strong);
+        var link = document.createElement("button");
+        link.type = "button";
+        link.className = "app-link-button govuk-link";
+        link.textContent = row.element;
+        link.addEventListener("click", function () { select(row.element); });
+        item.appendChild(document.createTextNode(" in "));
+        item.appendChild(link);
+        item.appendChild(document.createTextNode(" (" + row.rule + "): " + row.message));
+        list.appendChild(item);
+      });
+      container.setAttribute("data-browser-lint", String(rows.length));
     });
+  }
+
+  // bpmn-js splices a step dropped onto a sequence flow into that flow: say so, and offer to undo it
+  function spliceWarning() {
+    var box = document.getElementById("splice-warning");
+    var message = document.getElementById("splice-message");
+    if (!box || !message) return;
+    var eventBus = modeler.get("eventBus");
+    // the flow's ends before bpmn-js reconnects it (it does so after the move or create is executed)
+    function ends(event) {
+      var flow = event.context.targetFlow;
+      if (flow && flow.waypoints) event.context.spliced = { from: flow.source, to: flow.target };
+    }
+    function warn(event) {
+      var context = event.context;
+      var flow = context.targetFlow;
+      var shape = context.shape || (context.shapes || [])[0];
+      if (!flow || !shape || !context.spliced) return;
+      var from = context.spliced.from ? label(context.spliced.from) : "its start";
+      var to = context.spliced.to ? label(context.spliced.to) : "its end";
+      message.textContent = "You dropped " + label(shape) + " onto the sequence flow " + flow.id + " from " + from +
+        " to " + to + ", so the editor put the step into that flow, between them. If you did not mean to, undo the drop.";
+      box.hidden = false;
+      box.setAttribute("data-flow", flow.id);
+      box.setAttribute("data-element", shape.id);
+    }
+    eventBus.on("commandStack.elements.move.executed", ends);
+    eventBus.on("commandStack.shape.create.executed", ends);
+    eventBus.on("commandStack.elements.move.postExecuted", 100, warn);
+    eventBus.on("commandStack.shape.create.postExecuted", 100, warn);
+    document.getElementById("splice-undo").addEventListener("click", function () {
+      modeler.get("commandStack").undo();
+      box.hidden = true;
+      container.focus();
+    });
+    document.getElementById("splice-keep").addEventListener("click", function () { box.hidden = true; });
   }
 
   function saving() {
@@ -79,6 +163,8 @@
     });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      // a properties panel field commits what was typed when it loses focus
+      if (document.activeElement && panel && panel.contains(document.activeElement)) document.activeElement.blur();
       modeler.saveXML({ format: true }).then(function (result) {
         document.getElementById("editor-xml").value = result.xml;
         HTMLFormElement.prototype.submit.call(form);
@@ -86,6 +172,10 @@
     });
   }
 
+  if (!readonly) {
+    browserLint();
+    spliceWarning();
+  }
   fetch(container.getAttribute("data-xml-url"), { credentials: "same-origin" })
     .then(function (response) {
       if (!response.ok) throw new Error("diagram request failed: " + response.status);
@@ -95,7 +185,8 @@
     .then(function () {
       modeler.get("canvas").zoom("fit-viewport");
       showFindings();
-      if (!readonly) { properties(); saving(); }
+      if (!readonly) { picker(); saving(); }
+      container.setAttribute("tabindex", "-1");
       container.setAttribute("data-ready", "true");
     })
     .catch(function (err) {
