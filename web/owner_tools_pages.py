@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import current_app, get_template_attribute, url_for
+from flask import get_template_attribute, url_for
 
 from casepath.domain.errors import CasepathError, Forbidden
 from casepath.services.staff import Actor
@@ -66,23 +66,21 @@ def status_of(err: CasepathError) -> int:
 
 @blp.context_processor
 def _owner_nav() -> dict[str, Any]:
-    """The owner tools' sub-navigation, linking only to pages this app has (`Versions` falls back to the editor)."""
+    """The owner tools' sub-navigation (the rehearsals only for process owners, who alone may run them)."""
 
     def owner_nav(active: str) -> list[dict[str, Any]]:
-        known = current_app.view_functions
         me = actor()
         items = []
         for key, text, endpoint in NAV:
             if key == "rehearse" and not me.has(*OWNERS):
                 continue
-            target = endpoint if endpoint in known else "web.owner_editor"
-            items.append({"key": key, "text": text, "href": url_for(target), "active": key == active})
+            items.append({"key": key, "text": text, "href": url_for(endpoint), "active": key == active})
         return items
 
     return {"owner_nav": owner_nav}
 
 
 # The pages themselves, registered on import (web.setup imports this module).
-from web import owner_forms_pages, owner_protocol_pages, owner_rehearsal_pages  # noqa: E402
+from web import owner_forms_pages, owner_protocol_pages, owner_rehearsal_pages, owner_versions_pages  # noqa: E402
 
-__all__ = ["owner_forms_pages", "owner_protocol_pages", "owner_rehearsal_pages"]
+__all__ = ["owner_forms_pages", "owner_protocol_pages", "owner_rehearsal_pages", "owner_versions_pages"]

@@ -106,14 +106,18 @@ def check_instance(state: str, diagrams: Diagrams, process_id: str, context: run
 # --- comparing two versions' diagrams ----------------------------------------------------------
 
 
-def _describe(diagrams: Mapping[str, bytes]) -> dict[str, dict[str, dict[str, Any]]]:
-    """process id -> element id -> what matters about it (kind, name, lane, form, timer, condition...)."""
+def _describe(diagrams: Mapping[str, bytes]) -> tuple[dict[str, dict[str, dict[str, Any]]], dict[str, str]]:
+    """process id -> element id -> what matters about it (kind, name, lane, form, timer, condition...),
+    and process id -> the diagram file it is drawn in."""
     model = _Model()
+    files: dict[str, str] = {}
     for name, content in diagrams.items():
+        known = len(model.scopes)
         try:
             _read(name, _safe_tree(name, content), model)
         except DiagramError:
             continue
+        files.update((scope.id, name) for scope in model.scopes[known:])
     found: dict[str, dict[str, dict[str, Any]]] = {}
     for scope in model.scopes:
         elements = found.setdefault(scope.id, {})
@@ -141,7 +145,7 @@ def _describe(diagrams: Mapping[str, bytes]) -> dict[str, dict[str, dict[str, An
                 "target": flow.target,
                 "condition": flow.condition,
             }
-    return found
+    return found, files
 
 
 def _compare(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -164,13 +168,14 @@ def diff_diagrams(
     old: Mapping[str, bytes], new: Mapping[str, bytes], old_forms: Mapping[str, Any], new_forms: Mapping[str, Any]
 ) -> dict[str, Any]:
     """What changed between two sets of diagrams and forms, process by process."""
-    before, after = _describe(old), _describe(new)
+    (before, old_files), (after, new_files) = _describe(old), _describe(new)
     processes = []
     for process_id in sorted(set(before) | set(after)):
         status = "added" if process_id not in before else "removed" if process_id not in after else "changed"
         changes = _compare(before.get(process_id, {}), after.get(process_id, {}))
         if status != "changed" or any(changes.values()):
-            processes.append({"process": process_id, "status": status, **changes})
+            drawn = {"diagram_before": old_files.get(process_id), "diagram_after": new_files.get(process_id)}
+            processes.append({"process": process_id, "status": status, **drawn, **changes})
     return {
         "processes": processes,
         "forms": {

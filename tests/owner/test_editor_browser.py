@@ -155,3 +155,21 @@ def test_the_properties_panel_changes_a_task_name_form_key_and_reference_and_the
     assert 'name="Approve the assessment now"' in xml
     assert '<spiffworkflow:property name="formKey" value="approve_cin_plan"' in xml
     assert "Timeliness' (assessments under CA1989) (rule assessment-45wd)." in xml
+
+
+def test_the_diff_of_two_versions_marks_the_changed_step_on_the_diagram(page: Any, core: Casepath, owner: Any) -> None:
+    with core.db.transaction() as session:
+        first = session.scalars(select(models.ProcessVersion)).one()
+        diagrams = dict(first.diagrams)
+    diagrams["assessment.bpmn"] = diagrams["assessment.bpmn"].replace(
+        'name="Approve the assessment"', 'name="Approve the assessment (PS)"'
+    )
+    drafts.save_draft(core, owner, "renamed", {"base_version": 1, "diagrams": diagrams})
+    drafts.publish_draft(core, owner, "renamed", "A clearer name for the approval.")
+    sign_in(page, "po1")
+    page.goto("/owner/versions")
+    page.click("a[href='/owner/versions/2/diff']")
+    page.wait_for_selector(".app-diff-diagram[data-marked='1']")
+    assert page.locator(".app-diff-diagram [data-element-id=approve_assessment].app-diff-changed").count() == 1
+    shot(page, "owner-04-diff-on-diagram")
+    axe(page, "the diff of two versions")

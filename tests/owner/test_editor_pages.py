@@ -136,5 +136,32 @@ def test_publishing_a_clean_draft_shows_the_diff_and_the_migration_page(
     browser.post("/owner/drafts/names/publish", {"reason": "Clearer name", "diagram": ASSESSMENT}, status=200)
     assert "Changes from version 1 to version 2" in browser.page.title
     assert "Approve the assessment (PS)" in browser.html
+    assert 'data-diff-xml="/owner/editor/diagram?version=2&amp;diagram=assessment.bpmn"' in browser.html
+    changed = re.search(r'data-diff-changed="([^"]*)"', browser.html)
+    assert changed and "&#34;approve_assessment&#34;" in changed.group(1)
     browser.get("/owner/versions/2/migration")
     assert "Move running cases to version 2" in browser.page.title
+
+
+def test_the_versions_page_lists_every_version_with_who_when_why_for_owners_and_reviewers(
+    browser: Browser, owners: Any, core: Casepath
+) -> None:
+    with core.db.transaction() as session:
+        first = session.scalars(select(models.ProcessVersion)).one()
+        diagrams = {
+            **first.diagrams,
+            ASSESSMENT: published_xml(core).replace('name="Approve the assessment"', 'name="A"'),
+        }
+    drafts.save_draft(core, owners["po1"], "v2", {"base_version": 1, "diagrams": diagrams})
+    drafts.publish_draft(core, owners["po1"], "v2", "A shorter name: a second version to list.")
+    browser.sign_in("rv1")
+    browser.get("/owner/versions")
+    assert "Versions of the pathway" in browser.page.title
+    table = browser.html[browser.html.index('id="versions"') :]
+    rows = re.findall(r'<th scope="row"[^>]*>(.*?)</th>', table, re.S)
+    assert [re.sub(r"<[^>]+>|\s+", " ", r).split() for r in rows] == [["2", "Newest"], ["1"]]
+    assert "A shorter name: a second version to list." in table
+    assert 'href="/owner/versions/2/diff"' in table and 'href="/owner/versions/1/diff"' not in table
+    assert "Running cases that could move" in table  # a reviewer reads; only process owners move cases
+    browser.sign_in("sw9")
+    browser.get("/owner/versions", status=403)

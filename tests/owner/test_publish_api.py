@@ -88,6 +88,7 @@ def test_the_diff_of_two_versions_names_the_new_step_its_flows_and_its_form(api:
     assert (diff["from"], diff["to"]) == (1, 2)
     [process] = diff["processes"]
     assert process["process"] == "assessment" and process["removed"] == []
+    assert process["diagram_before"] == process["diagram_after"] == "assessment.bpmn"  # where to draw it
     added = {a["element"]: a for a in process["added"]}
     assert added["check_assessment"]["lane"] == "practice_supervisor"
     assert added["check_assessment"]["form_key"] == "check_assessment"
