@@ -6,7 +6,7 @@ UV := .tools/bin/uv
 PY := .venv/bin/python
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help install assets chromium run init demo test test-sqlite test-postgres acceptance lint fmt bench fuzz clean validators
+.PHONY: help install assets chromium run init demo test test-sqlite test-postgres acceptance lint fmt bench fuzz clean validators audit load
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -73,8 +73,17 @@ fmt: .venv/.synced ## format the code
 bench: .venv/.synced ## benchmarks (ratios against baselines measured in the same run); results in bench/README.md
 	$(PY) -m bench
 
-fuzz: .venv/.synced ## schemathesis over the whole OpenAPI with a larger budget
-	CASEPATH_FUZZ_EXAMPLES=200 .venv/bin/pytest -q tests/api -k schemathesis
+FUZZ_EXAMPLES ?= 200
+
+fuzz: .venv/.synced ## schemathesis over the whole OpenAPI, FUZZ_EXAMPLES (200) examples per operation and mode
+	CASEPATH_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) .venv/bin/pytest -q tests/api/test_schemathesis.py
+
+audit: .venv/.synced ## known vulnerabilities in the locked Python packages (pip-audit) and the npm packages
+	@scripts/audit
+
+load: .venv/.synced ## load test at 10x a large authority's peak: gunicorn, 2 timer workers, PostgreSQL, locust
+	@scripts/ensure-postgres
+	$(PY) -m bench load
 
 clean: ## remove the virtualenv, built assets and local data
 	rm -rf .venv .tools node_modules web/static/vendor var

@@ -92,6 +92,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def wsgi() -> Any:
+    """The web app for a WSGI server, settings from the environment: `gunicorn 'casepath.cli:wsgi()'`."""
+    from api.app import create_app  # noqa: PLC0415
+
+    return create_app(_core())
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from casepath.services.demo import load_demo  # noqa: PLC0415
 

@@ -3,6 +3,7 @@ answer matches the document (status codes, content types, response schemas)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -20,7 +21,13 @@ from schemathesis.specs.openapi.checks import (
 from tests.api.conftest import REFERRAL, Api
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-EXAMPLES = {GenerationMode.POSITIVE: 6, GenerationMode.NEGATIVE: 5}
+# `make fuzz` sets CASEPATH_FUZZ_EXAMPLES (examples per operation and mode) for a larger budget.
+_BUDGET = os.environ.get("CASEPATH_FUZZ_EXAMPLES")
+EXAMPLES = (
+    {GenerationMode.POSITIVE: int(_BUDGET), GenerationMode.NEGATIVE: int(_BUDGET)}
+    if _BUDGET
+    else {GenerationMode.POSITIVE: 6, GenerationMode.NEGATIVE: 5}
+)
 
 
 def _fuzz(

@@ -107,3 +107,54 @@ def test_concurrent_completions_on_parallel_branches_lose_no_update(factory):
         assert (states[task["id"]] == "completed") == isinstance(outcome, dict)
     if factory.core.db.is_postgres:
         assert all(isinstance(o, dict) for o in outcomes)  # the row lock serialises them: both succeed
+
+
+def test_fifty_concurrent_completion_attempts_across_parallel_branches_complete_each_step_once(factory):
+    """50 requests at once on one case's two parallel branches (25 on each): each step is completed at most
+    once (exactly once on PostgreSQL, where the row lock queues them), every success is in the event record
+    exactly once, and every refusal is a clean conflict or 'already done'."""
+    from tests.services.test_pathways import PARTICIPANTS, child_protection_to_icpc
+
+    p = {
+        name: factory.create_staff(name, roles, **extra)
+        for name, roles, extra in [
+            ("ps1", ["practice_supervisor", "social_worker"], {}),
+            ("fd1", ["front_door", "social_worker"], {}),
+            ("sw1", ["social_worker", "lead_practitioner"], {"line_manager": "ps1"}),
+            ("lcpp1", ["lcpp", "social_worker"], {}),
+            ("chair1", ["conference_chair", "social_worker"], {}),
+            ("bs1", ["business_support"], {"profession": "administrator"}),
+        ]
+    }
+    factory.at("2025-04-17T10:15:00+01:00")
+    case_id = child_protection_to_icpc(factory, p)
+    icpc = {"held_on": "2025-04-24", "decision": "cp_plan", "category_of_abuse": "PHY", "lead_social_worker": "sw1"}
+    factory.complete(p["chair1"], case_id, "hold_icpc", {**icpc, "core_group": PARTICIPANTS})
+    core_group = factory.open_task(case_id, "core_group_meeting")
+    review = factory.open_task(case_id, "review_conference")
+    attempts = [
+        (core_group, p["sw1"], {"held_on": "2025-04-25", "summary": "Met."}),
+        (review, p["chair1"], {"held_on": "2025-04-25", "decision": "continue", "latest_category_of_abuse": "PHY"}),
+    ] * 25
+
+    def attempt(task, actor, data):
+        return lambda: tasks.complete_task(factory.core, actor, task["id"], {"data": data})
+
+    outcomes = race(*(attempt(*a) for a in attempts))
+
+    for outcome in outcomes:
+        assert isinstance(outcome, dict | TaskNotReady | Conflict), outcome
+    won = {task["id"]: 0 for task in (core_group, review)}
+    for (task, _, _), outcome in zip(attempts, outcomes, strict=True):
+        won[task["id"]] += isinstance(outcome, dict)
+    assert set(won.values()) <= {0, 1} and sum(won.values()) >= 1
+    with factory.core.db.transaction() as session:
+        events = records.list_events(session, case_id)
+        completed = [e.data["task_id"] for e in events if e.name == "task_completed"]
+        assert records.verify(session, case_id) is None
+        states = {t.id: t.state for t in session.query(models.Task).filter(models.Task.case_id == case_id)}
+    for task_id, wins in won.items():
+        assert completed.count(task_id) == wins  # no lost update, nothing recorded twice
+        assert (states[task_id] == "completed") == (wins == 1)
+    if factory.core.db.is_postgres:
+        assert set(won.values()) == {1}
