@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import errors, guards, v1, v1_browse, v1_people, v1_processes, v1_reports
 from api.auth import PUBLIC_ENDPOINTS, resolve_actor
@@ -31,7 +32,10 @@ def create_app(core: Casepath | None = None, test_config: dict[str, Any] | None 
         },
     )
     app.config.update(test_config or {})
-    app.extensions["casepath"] = core or Casepath(Settings.from_env())
+    app.extensions["casepath"] = core = core or Casepath(Settings.from_env())
+    if core.settings.trusted_proxies:  # the client's address and scheme as the proxies saw them
+        hops = core.settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     api = CasepathApi(app)
     api.register_blueprint(v1.blp)
     api.register_blueprint(v1_browse.blp)

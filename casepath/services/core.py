@@ -33,6 +33,8 @@ class Settings:
     test_clock: bool = False
     la_code: str = "999"
     la_name: str = "Casepath Demo Council"
+    trusted_proxies: int = 0  # reverse proxies in front of the app whose X-Forwarded-For/-Proto to believe
+    rehearsals_dir: Path | None = None  # process owners' rehearsals; default root/var/rehearsals
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -40,12 +42,23 @@ class Settings:
             test_clock=os.environ.get("CASEPATH_TEST_CLOCK") == "1",
             la_code=os.environ.get("CASEPATH_LA_CODE", "999"),
             la_name=os.environ.get("CASEPATH_LA_NAME", "Casepath Demo Council"),
+            trusted_proxies=_proxies(os.environ.get("CASEPATH_TRUSTED_PROXIES", "0")),
+            rehearsals_dir=Path(os.environ["CASEPATH_REHEARSALS_DIR"]) if os.environ.get("CASEPATH_REHEARSALS_DIR") else None,
         )
         for key, value in overrides.items():
             setattr(settings, key, value)
         if not settings.database_url:
             settings.database_url = default_url(settings.root)
         return settings
+
+
+def _proxies(value: str) -> int:
+    if not value.strip().isdigit() or int(value) > 5:
+        raise ValueError(
+            f"CASEPATH_TRUSTED_PROXIES is {value!r}: set it to the number of reverse proxies in front of Casepath "
+            "(0 to 5; 1 for one nginx or load balancer), or leave it unset when clients connect directly."
+        )
+    return int(value)
 
 
 @dataclass

@@ -11,14 +11,12 @@ password form. Roles always come from Casepath's staff directory, never from the
 from __future__ import annotations
 
 import functools
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from casepath.domain.errors import Forbidden, InvalidForm, Unauthenticated
@@ -118,42 +116,43 @@ def sign_in_demo(app: Casepath, username: str) -> Actor:
 class LoginThrottle:
     """Refuses sign-in attempts after too many failures for one username or from one address.
 
-    In memory and per process: enough to slow password guessing against one web process; a
-    deployment with several processes should also throttle at its reverse proxy.
+    The failures are rows in the database, so every web process of a deployment counts the same
+    attempts (an attacker gains nothing from several gunicorn workers). Failures older than the window
+    are removed as new ones arrive; a successful sign-in clears the username's count.
     """
 
     max_failures: int = 5
     window_seconds: float = 15 * 60
-    now: Callable[[], float] = time.monotonic
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window_seconds:
-            times.popleft()
-        return times
+    @staticmethod
+    def _keys(username: str, address: str) -> list[str]:
+        return [f"user:{username.lower()[:200]}", f"ip:{address[:64]}"]
 
-    def check(self, username: str, address: str) -> None:
-        with self._lock:
-            now = self.now()
-            for key in (f"user:{username.lower()}", f"ip:{address}"):
-                if len(self._recent(key, now)) >= self.max_failures:
+    def check(self, app: Casepath, username: str, address: str) -> None:
+        since = app.clock.now() - timedelta(seconds=self.window_seconds)
+        with app.db.transaction() as session:
+            for key in self._keys(username, address):
+                query = select(func.count()).where(models.LoginFailure.key == key, models.LoginFailure.at > since)
+                if (session.scalar(query) or 0) >= self.max_failures:
                     minutes = round(self.window_seconds / 60)
                     raise Unauthenticated(
                         f"Too many failed attempts to sign in. Wait {minutes} minutes and try again, "
                         "or ask an administrator to reset your password."
                     )
 
-    def failed(self, username: str, address: str) -> None:
-        with self._lock:
-            now = self.now()
-            for key in (f"user:{username.lower()}", f"ip:{address}"):
-                self._recent(key, now).append(now)
+    def failed(self, app: Casepath, username: str, address: str) -> None:
+        now = app.clock.now()
+        with app.db.transaction() as session:
+            session.execute(
+                delete(models.LoginFailure).where(
+                    models.LoginFailure.at <= now - timedelta(seconds=self.window_seconds)
+                )
+            )
+            session.add_all(models.LoginFailure(key=key, at=now) for key in self._keys(username, address))
 
-    def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._failures.pop(f"user:{username.lower()}", None)
+    def succeeded(self, app: Casepath, username: str) -> None:
+        with app.db.transaction() as session:
+            session.execute(delete(models.LoginFailure).where(models.LoginFailure.key == self._keys(username, "")[0]))
 
 
 def sign_in(
@@ -161,11 +160,11 @@ def sign_in(
 ) -> Actor:
     """Check the throttle, ask the provider, count the failure or clear the count."""
     username = credentials.get("username", "").strip()
-    throttle.check(username, address)
+    throttle.check(app, username, address)
     try:
         actor = provider.authenticate(app, credentials)
     except Unauthenticated:
-        throttle.failed(username, address)
+        throttle.failed(app, username, address)
         raise
-    throttle.succeeded(username)
+    throttle.succeeded(app, username)
     return actor

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 
+from api.app import create_app
+from casepath.domain.clock import FixedClock
 from casepath.domain.errors import Unauthenticated
 from casepath.services import login
 from casepath.services.core import Casepath
@@ -74,24 +77,65 @@ def test_repeated_failed_sign_ins_are_refused_for_a_while(browser: Browser, peop
     assert "Too many failed attempts" in browser.html
 
 
-def test_the_throttle_forgets_failures_after_its_window() -> None:
-    now = [0.0]
-    throttle = login.LoginThrottle(max_failures=2, window_seconds=60, now=lambda: now[0])
-    throttle.failed("ana", "10.0.0.1")
-    throttle.failed("ana", "10.0.0.2")
+def test_the_throttle_forgets_failures_after_its_window(core: Casepath, clock: FixedClock) -> None:
+    throttle = login.LoginThrottle(max_failures=2, window_seconds=60)
+    throttle.failed(core, "ana", "10.0.0.1")
+    throttle.failed(core, "ana", "10.0.0.2")
     with pytest.raises(Unauthenticated):
-        throttle.check("ana", "10.0.0.3")
-    now[0] = 61.0
-    throttle.check("ana", "10.0.0.3")
+        throttle.check(core, "ana", "10.0.0.3")
+    clock.set(clock.now() + timedelta(seconds=61))
+    throttle.check(core, "ana", "10.0.0.3")
 
 
-def test_the_throttle_counts_failures_from_one_address_across_usernames() -> None:
-    throttle = login.LoginThrottle(max_failures=2, window_seconds=60, now=lambda: 0.0)
-    throttle.failed("ana", "10.0.0.1")
-    throttle.failed("bob", "10.0.0.1")
+def test_the_throttle_counts_failures_from_one_address_across_usernames(core: Casepath) -> None:
+    throttle = login.LoginThrottle(max_failures=2, window_seconds=60)
+    throttle.failed(core, "ana", "10.0.0.1")
+    throttle.failed(core, "bob", "10.0.0.1")
     with pytest.raises(Unauthenticated):
-        throttle.check("cat", "10.0.0.1")
-    throttle.check("cat", "10.0.0.2")
+        throttle.check(core, "cat", "10.0.0.1")
+    throttle.check(core, "cat", "10.0.0.2")
+
+
+def test_every_web_process_counts_the_same_failures(core: Casepath, clock: FixedClock) -> None:
+    """Two apps on one database (two gunicorn workers): failures made through one lock out the other."""
+    other = Casepath(core.settings, clock=clock)
+    try:
+        first, second = login.LoginThrottle(max_failures=3), login.LoginThrottle(max_failures=3)
+        for _ in range(3):
+            first.failed(core, "ana", "10.0.0.1")
+        with pytest.raises(Unauthenticated):
+            second.check(other, "ana", "10.0.0.9")
+        second.succeeded(other, "ana")  # a correct password clears the username's count everywhere
+        first.check(core, "ana", "10.0.0.9")
+    finally:
+        other.db.dispose()
+
+
+def test_behind_trusted_proxies_the_throttle_sees_the_client_not_the_proxy(
+    core: Casepath, people: dict[str, Any]
+) -> None:
+    core.settings.trusted_proxies = 1
+    client = create_app(core, {"TESTING": True, "SECRET_KEY": "test-secret"}).test_client()
+    browser = Browser(client)
+    browser.get("/sign-in")
+    for _ in range(5):
+        browser.client.post(
+            "/sign-in",
+            data={"csrf_token": browser.token(), "username": "nobody", "password": "wrong"},
+            headers={"X-Forwarded-For": "203.0.113.7"},
+        )
+    refused = browser.client.post(
+        "/sign-in",
+        data={"csrf_token": browser.token(), "username": "fd1", "password": PASSWORD},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+    )
+    assert refused.status_code == 401 and "Too many failed attempts" in refused.get_data(as_text=True)
+    allowed = browser.client.post(
+        "/sign-in",
+        data={"csrf_token": browser.token(), "username": "fd1", "password": PASSWORD},
+        headers={"X-Forwarded-For": "198.51.100.2"},
+    )
+    assert allowed.status_code == 302  # another client behind the same proxy is not locked out
 
 
 def test_the_session_cookie_is_http_only_and_same_site_lax(browser: Browser, people: dict[str, Any]) -> None:
