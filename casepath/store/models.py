@@ -229,6 +229,18 @@ class Setting(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class LoginFailure(Base):
+    """A failed sign-in, kept for the throttle's window: shared by every process of a deployment."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))  # "user:<username>" or "ip:<address>"
+    at: Mapped[datetime]
+
+
+Index("ix_login_failures_key", LoginFailure.key, LoginFailure.at)
+
+
 class ImmutableRecord(Exception):
     """Raised when code tries to change what the record keeps for good."""
 
