@@ -122,7 +122,7 @@ def _save_draft(found: dict[str, Any], typed: dict[str, Any], rows: dict[str, in
 def _complete(found: dict[str, Any], data: dict[str, Any], typed: dict[str, Any], delay: str, rows: Any) -> Any:
     payload = {**data, "delay_reason": delay} if found["late"] else data
     try:
-        tasks.complete_task(core(), actor(), found["id"], {"data": payload})
+        tasks.complete_task(core(), actor(), found["id"], {"data": payload}, with_case=False)
     except DelayReasonRequired as err:
         _keep_draft(found, typed)
         return _task_page(found, typed, errors={"delay_reason": [err.detail]}, rows=rows, status=422)

@@ -40,6 +40,21 @@ def lock_case(app: Casepath, session: Session, case_id: str, la_id: int) -> mode
     return case
 
 
+def lock_case_of_task(app: Casepath, session: Session, task_id: str, la_id: int) -> models.Case:
+    """Load the case a task belongs to for change, as `lock_case` does, in the same statement that finds it."""
+    query = (
+        select(models.Case)
+        .join(models.Task, models.Task.case_id == models.Case.id)
+        .where(models.Task.id == task_id, models.Task.la_id == la_id, models.Case.la_id == la_id)
+    )
+    if app.db.is_postgres:
+        query = query.with_for_update(of=models.Case)
+    case = session.scalars(query.execution_options(populate_existing=True)).first()
+    if case is None:
+        raise NotFound("There is no such task, or you may not see it.")
+    return case
+
+
 def start_referral(app: Casepath, actor: Actor, body: dict[str, Any]) -> dict[str, str]:
     """A referral reaches the front door: record the child (or find them) and open a case."""
     require_role(actor, *REFERRERS)
@@ -178,7 +193,8 @@ def raise_case_event(
         run.follow_message(CASE_EVENTS[name], actor.username)
         run.sync()
         case.updated_at = now
-        return case_view(app, session, case)
+        session.flush()  # the case's version counter moves here: the answer shows the stored case
+        return case_view(app, session, case, run.events)
 
 
 @dataclass(frozen=True)

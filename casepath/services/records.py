@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +16,7 @@ from casepath.domain.events import Event
 from casepath.store import models
 
 GENESIS = "0" * 64
+KEPT_EVENTS = 100_000  # events this process keeps between units of work, least recently used streams go first
 
 
 def event_hash(
@@ -79,3 +82,54 @@ def verify(session: Session, stream: str) -> models.Event | None:
             return row
         prev_hash = row.hash
     return None
+
+
+class _Kept:
+    """The events of recently worked streams, each under the hash of its last event. The hash chain makes the
+    hash name the whole stream: when the stored last event has the same hash, the stream is the same, so a
+    unit of work reads one row instead of every event (a rolled-back append simply stops matching)."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.held = size, 0
+        self.lock = threading.Lock()
+        self.streams: OrderedDict[str, tuple[str, tuple[Event, ...]]] = OrderedDict()
+
+    def get(self, stream: str, last_hash: str) -> list[Event] | None:
+        with self.lock:
+            found = self.streams.get(stream)
+            if found is None or found[0] != last_hash:
+                return None
+            self.streams.move_to_end(stream)
+            return list(found[1])
+
+    def put(self, stream: str, last_hash: str, events: list[Event]) -> None:
+        with self.lock:
+            old = self.streams.pop(stream, None)
+            self.held -= len(old[1]) if old else 0
+            if len(events) > self.size:
+                return
+            self.streams[stream] = (last_hash, tuple(events))
+            self.held += len(events)
+            while self.held > self.size:
+                self.held -= len(self.streams.popitem(last=False)[1][1])
+
+
+KEPT = _Kept(KEPT_EVENTS)
+
+
+def stream_events(session: Session, stream: str) -> tuple[list[Event], models.Event | None]:
+    """Every event of a stream (as the domain sees them) and the last stored one, reading only the last one
+    when this process already holds the stream up to that one."""
+    last = last_event(session, stream)
+    if last is None:
+        return [], None
+    events = KEPT.get(stream, last.hash)
+    if events is None:
+        events = [to_domain(r) for r in list_events(session, stream)]
+        KEPT.put(stream, last.hash, events)
+    return events, last
+
+
+def keep(stream: str, last: models.Event, events: list[Event]) -> None:
+    """Remember a stream as it stands after an append (it matches the stored record once that is committed)."""
+    KEPT.put(stream, last.hash, events)

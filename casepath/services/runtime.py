@@ -45,9 +45,7 @@ class CaseRun:
         self.version = app.version(session, case.process_version_id)
         self.protocol = app.protocol(session, case.la_id)
         self.calendar = app.calendar(self.protocol)
-        rows = records.list_events(session, case.id)
-        self.events: list[Event] = [records.to_domain(r) for r in rows]
-        self._last = rows[-1] if rows else None
+        self.events, self._last = records.stream_events(session, case.id)
         self._loaded: dict[str, _Loaded] = {}
 
     @property
@@ -64,6 +62,7 @@ class CaseRun:
         )
         event = records.to_domain(self._last)
         self.events.append(event)
+        records.keep(self.case.id, self._last, self.events)
         return event
 
     def context(self) -> RunContext:
@@ -241,10 +240,15 @@ class CaseRun:
 
     def _sync_tasks(self, loaded: _Loaded) -> None:
         ready = {t.id: t for t in loaded.engine.ready_tasks()}
+        existing = set()
         for task in self.open_tasks(loaded.row.id):
-            if task.id not in ready:
+            if task.id in ready:
+                existing.add(task.id)
+            else:
                 self.cancel_task(task, "no longer part of the pathway", None)
-        existing = set(self.session.scalars(select(models.Task.id).where(models.Task.id.in_(list(ready)))))
+        unknown = [task_id for task_id in ready if task_id not in existing]
+        if unknown:  # a ready task without an open row: new, unless a row of it exists in another state
+            existing |= set(self.session.scalars(select(models.Task.id).where(models.Task.id.in_(unknown))))
         for task_id, view in ready.items():
             if task_id not in existing:
                 self.create_task(loaded.row, view.id, view.step, view.name, view.lane, view.form_key, view.data)

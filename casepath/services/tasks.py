@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from casepath.domain.calendar import local_date
 from casepath.domain.errors import (
@@ -35,7 +36,7 @@ from casepath.domain.people import (
 )
 from casepath.domain.protocol import LocalProtocol
 from casepath.services import access, steps
-from casepath.services.cases import lock_case
+from casepath.services.cases import lock_case_of_task
 from casepath.services.core import Casepath
 from casepath.services.incidents import recording_incidents
 from casepath.services.runtime import OPEN, CaseRun
@@ -155,12 +156,18 @@ def _open(task: models.Task) -> None:
 
 
 def _begin(app: Casepath, session: Session, actor: Actor, task_id: str) -> tuple[models.Task, CaseRun, Person]:
-    task = _task(session, actor, task_id)
-    case = lock_case(app, session, task.case_id, actor.la_id)
-    session.refresh(task)  # read again under the case's lock: another request may have changed it meanwhile
+    case = lock_case_of_task(app, session, task_id, actor.la_id)
+    task = _task(session, actor, task_id)  # read under the case's lock: no request changes it meanwhile
     run = CaseRun(app, session, case, app.now(session))
     person = person_of(session, get_staff(session, actor.username, actor.la_id), run.today)
     return task, run, person
+
+
+def _changed(run: CaseRun) -> None:
+    """A task of the case changed: move the case's version counter, so that a change made at the same moment
+    from an older read of the case is refused as a conflict (SQLite has no row lock; the case is read first)."""
+    run.case.updated_at = run.now
+    flag_modified(run.case, "updated_at")
 
 
 def _held_message(session: Session, actor: Actor, case: models.Case, task: models.Task) -> str:
@@ -212,6 +219,7 @@ def claim_task(app: Casepath, actor: Actor, task_id: str) -> dict[str, Any]:
         if task.assignee:
             raise AlreadyClaimed(_held_message(session, actor, run.case, task))
         task.assignee, task.state = actor.username, "claimed"
+        _changed(run)
         _involve(run.case, actor.username)
         run.record("task_claimed", actor.username, {"task_id": task.id, "step": task.step, "assignee": actor.username})
         return task_view(task)
@@ -228,6 +236,7 @@ def unclaim_task(app: Casepath, actor: Actor, task_id: str) -> dict[str, Any]:
         if task.assignee is None:
             return task_view(task)
         previous, task.assignee, task.state = task.assignee, None, "ready"
+        _changed(run)
         run.record("task_unclaimed", actor.username, {"task_id": task.id, "step": task.step, "previous": previous})
         return task_view(task)
 
@@ -247,6 +256,7 @@ def assign_task(app: Casepath, actor: Actor, task_id: str, assignee: str, reason
         if task.assignee == target.username:
             return task_view(task)
         previous, task.assignee, task.state = task.assignee, target.username, "claimed"
+        _changed(run)
         _involve(run.case, target.username)
         run.record(
             "task_assigned",
@@ -284,12 +294,20 @@ def save_draft(app: Casepath, actor: Actor, task_id: str, data: dict[str, Any]) 
 
 
 def complete_task(
-    app: Casepath, actor: Actor, task_id: str, body: dict[str, Any], if_match: Collection[str] | None = None
+    app: Casepath,
+    actor: Actor,
+    task_id: str,
+    body: dict[str, Any],
+    if_match: Collection[str] | None = None,
+    *,
+    with_case: bool = True,
 ) -> dict[str, Any]:
     """validate → load → run → derive tasks → record events → save, in one transaction.
-    `if_match`: the task ETags the client saw (API If-Match); a task changed since is refused as a conflict."""
+    `if_match`: the task ETags the client saw (API If-Match); a task changed since is refused as a conflict.
+    Answers `{"task", "case"}` (the API's answer); `with_case=False` answers `{"task"}` alone, for callers that
+    do not show the case (the case view evaluates every statutory clock of the case)."""
     with recording_incidents(app, actor.username), app.db.transaction() as session:
-        return _complete(app, session, actor, task_id, body, if_match)
+        return _complete(app, session, actor, task_id, body, if_match, with_case)
 
 
 def _complete(
@@ -299,6 +317,7 @@ def _complete(
     task_id: str,
     body: dict[str, Any],
     if_match: Collection[str] | None = None,
+    with_case: bool = True,
 ) -> dict[str, Any]:
     task, run, person = _begin(app, session, actor, task_id)
     _open(task)
@@ -345,8 +364,11 @@ def _complete(
     run.case.people = after_step(run.case.people, task.step, clean, actor.username, person.team, run.protocol)
     run.complete_step(task, clean)
     run.sync()
-    run.case.updated_at = run.now
-    return {"task": task_view(task), "case": case_view(app, session, run.case)}
+    _changed(run)
+    session.flush()  # the case's version counter moves here: the answer shows the stored case
+    if not with_case:
+        return {"task": task_view(task)}
+    return {"task": task_view(task), "case": case_view(app, session, run.case, run.events)}
 
 
 def list_inbox(

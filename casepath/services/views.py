@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from casepath.conformance.evaluate import evaluate_case
 from casepath.domain.calendar import local_date
 from casepath.domain.errors import Conflict
+from casepath.domain.events import Event
 from casepath.services import records
 from casepath.services.core import Casepath
 from casepath.store import models
@@ -64,7 +65,11 @@ def task_etag(view: dict[str, Any]) -> str:
 def case_etag(session: Session, case: models.Case) -> str:
     """A strong validator of a case: every change to a case records an event, so the last one names it."""
     last = session.scalar(select(func.max(models.Event.seq)).where(models.Event.stream == case.id))
-    return f"c{case.version}.{last or 0}"
+    return etag_of(case, last)
+
+
+def etag_of(case: models.Case, last_seq: int | None) -> str:
+    return f"c{case.version}.{last_seq or 0}"
 
 
 def require_match(if_match: Collection[str] | None, current: str, what: str) -> None:
@@ -98,14 +103,22 @@ def case_tasks(session: Session, case_id: str, state: str | None = None) -> list
     return list(session.scalars(query.order_by(models.Task.created_at, models.Task.id)))
 
 
-def conformance(app: Casepath, session: Session, case: models.Case) -> list[dict[str, Any]]:
+def conformance(
+    app: Casepath, session: Session, case: models.Case, events: Sequence[Event] | None = None
+) -> list[dict[str, Any]]:
+    """The case's statutory clocks, from its event record (`events`: the record already in hand, if any)."""
     protocol = app.protocol(session, case.la_id)
-    events = [records.to_domain(r) for r in records.list_events(session, case.id)]
+    if events is None:
+        events = records.stream_events(session, case.id)[0]
     today = local_date(app.now(session))
     return [r.to_dict() for r in evaluate_case(events, app.calendar(protocol), protocol, today)]
 
 
-def case_view(app: Casepath, session: Session, case: models.Case) -> dict[str, Any]:
+def case_view(
+    app: Casepath, session: Session, case: models.Case, events: Sequence[Event] | None = None
+) -> dict[str, Any]:
+    """The case as the API shows it. `events`: the case's whole event record when the caller holds it (a unit
+    of work on the case, flushed), so it is not read again."""
     child = session.get(models.Child, case.child_id)
     assert child is not None
     people = case.people
@@ -118,7 +131,7 @@ def case_view(app: Casepath, session: Session, case: models.Case) -> dict[str, A
             "status": r["status"],
             "reason": r.get("reason"),
         }
-        for r in conformance(app, session, case)
+        for r in conformance(app, session, case, events)
         if r.get("due_on")
     ]
     return {
@@ -138,7 +151,7 @@ def case_view(app: Casepath, session: Session, case: models.Case) -> dict[str, A
         "version": case.version,
         "tasks": [task_view(t) for t in case_tasks(session, case.id)],
         "clocks": clocks,
-        "etag": case_etag(session, case),
+        "etag": case_etag(session, case) if events is None else etag_of(case, events[-1].seq if events else None),
     }
 
 
