@@ -178,15 +178,15 @@ class Instance:
         """Start a process with `data` as its initial data and run it to its first wait."""
         spec, subprocesses = diagrams.specs(process_id)
         workflow = BpmnWorkflow(spec, subprocesses, script_engine=SCRIPT_ENGINE)
+        instance = cls(workflow)
         with _running(context):
             for task in workflow.get_tasks(state=TaskState.READY):
                 task.set_data(**data)
-            workflow.do_engine_steps()
+            instance._run_engine()  # a deadline already past fires here: its message is kept, not lost
             # a phase linked by a message starts at its message start event: deliver the message
             for task in workflow.get_tasks(state=TaskState.WAITING):
                 if isinstance(task.task_spec, StartEvent):
                     workflow.send_event(BpmnEvent(task.task_spec.event_definition, payload={}))
-            instance = cls(workflow)
             instance._run_engine()
         return instance
 

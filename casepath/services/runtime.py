@@ -47,6 +47,7 @@ class CaseRun:
         self.calendar = app.calendar(self.protocol)
         self.events, self._last = records.stream_events(session, case.id)
         self._loaded: dict[str, _Loaded] = {}
+        self._early_escalations: list[dict[str, Any]] = []
 
     @property
     def today(self) -> date:
@@ -184,8 +185,13 @@ class CaseRun:
         """A message raised from outside the diagrams (a case event)."""
         self.follow([Message(name, {})], actor)
 
-    def escalate(self, payload: dict[str, Any]) -> None:
+    def escalate(self, payload: dict[str, Any], *, later: bool = True) -> None:
         task = self.session.get(models.Task, str(payload.get("overdue_task_id")))
+        if task is None and later:
+            # The step's deadline had passed when its phase started: the engine fired the timer before the
+            # task row existed. Escalate once the rows are derived (`_sync`).
+            self._early_escalations.append(payload)
+            return
         if task is None or task.state not in OPEN or task.escalated_at is not None:
             return
         task.escalated_at = self.now
@@ -227,16 +233,25 @@ class CaseRun:
             self._sync()
 
     def _sync(self) -> None:
-        """Derive the human tasks from every touched instance and save the instances."""
-        for loaded in list(self._loaded.values()):
-            if loaded.row.status != "active":
-                continue
-            self._sync_tasks(loaded)
-            loaded.row.state = loaded.engine.dump()
-            loaded.row.serializer_version = SERIALIZER_VERSION
-            loaded.row.next_timer_at = loaded.engine.next_timer()
-            loaded.row.status = "completed" if loaded.engine.completed else "active"
-            loaded.row.updated_at = self.now
+        """Derive the human tasks from every touched instance and save the instances; then escalate the steps
+        that were overdue as soon as they began (which may start more instances, saved in the next round)."""
+        saved: set[str] = set()
+        while True:
+            for loaded in [loaded for key, loaded in self._loaded.items() if key not in saved]:
+                saved.add(loaded.row.id)
+                if loaded.row.status != "active":
+                    continue
+                self._sync_tasks(loaded)
+                loaded.row.state = loaded.engine.dump()
+                loaded.row.serializer_version = SERIALIZER_VERSION
+                loaded.row.next_timer_at = loaded.engine.next_timer()
+                loaded.row.status = "completed" if loaded.engine.completed else "active"
+                loaded.row.updated_at = self.now
+            if not self._early_escalations:
+                return
+            early, self._early_escalations = self._early_escalations, []
+            for payload in early:
+                self.escalate(payload, later=False)
 
     def _sync_tasks(self, loaded: _Loaded) -> None:
         ready = {t.id: t for t in loaded.engine.ready_tasks()}

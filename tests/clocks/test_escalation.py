@@ -184,3 +184,18 @@ def test_timers_due_at_the_same_moment_fire_once_each_across_many_batches(office
     overdue = count_by_stream(core, "task_overdue")
     assert len(overdue) == 25 and set(overdue.values()) == {1}
     assert fire_due_timers(core, batch=7) == 0
+
+
+def test_a_referral_recorded_after_its_decision_was_already_due_escalates_at_once(office: Office, core: Any) -> None:
+    """Received on 1 December, recorded on 15 December: the decision was due on 2 December. The engine fires the
+    step's timer as the phase starts, before the task row exists; the escalation must not be lost."""
+    office.factory.at("2025-12-15T10:00:00+00:00")
+    case_id = str(office.factory.create_referral(office.fd, received_at="2025-12-01T10:00:00+00:00"))
+    late = office.task(case_id, "referral_decision")
+    assert late["due_on"] == "2025-12-02" and late["state"] == "ready"
+    review = office.task(case_id, "overdue_review")
+    assert (review["role"], review["overdue_step"]) == ("practice_supervisor", "referral_decision")
+    (overdue,) = events_named(core, "task_overdue", case_id)
+    assert overdue.data["step"] == "referral_decision"
+    assert office.tick("2025-12-16T09:00:00+00:00") == 0  # escalated once, not again by the worker
+    assert len(office.tasks(case_id, "overdue_review")) == 1
