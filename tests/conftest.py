@@ -83,7 +83,8 @@ def core(database_template: str, tmp_path: Path, clock: FixedClock) -> Iterator[
     """A Casepath on a fresh database with the LA, admin, default protocol and pathway version 1."""
     from handlers import REGISTRY
 
-    app = Casepath(Settings(database_url=_fresh_url(database_template, tmp_path)), clock=clock, handlers=REGISTRY)
+    settings = Settings(database_url=_fresh_url(database_template, tmp_path), rehearsals_dir=tmp_path / "rehearsals")
+    app = Casepath(settings, clock=clock, handlers=REGISTRY)
     init(app)
     yield app
     app.db.dispose()

@@ -43,7 +43,9 @@ class Settings:
             la_code=os.environ.get("CASEPATH_LA_CODE", "999"),
             la_name=os.environ.get("CASEPATH_LA_NAME", "Casepath Demo Council"),
             trusted_proxies=_proxies(os.environ.get("CASEPATH_TRUSTED_PROXIES", "0")),
-            rehearsals_dir=Path(os.environ["CASEPATH_REHEARSALS_DIR"]) if os.environ.get("CASEPATH_REHEARSALS_DIR") else None,
+            rehearsals_dir=(
+                Path(os.environ["CASEPATH_REHEARSALS_DIR"]) if os.environ.get("CASEPATH_REHEARSALS_DIR") else None
+            ),
         )
         for key, value in overrides.items():
             setattr(settings, key, value)

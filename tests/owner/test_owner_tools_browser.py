@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from casepath.services import drafts, rehearsal
+from casepath.services import drafts
 from casepath.services.core import Casepath
 from casepath.store import models
 from tests.web.conftest import password_hash, people
@@ -36,10 +36,7 @@ def owner(factory: Any, core: Casepath) -> Any:
         row = session.scalars(select(models.Staff).where(models.Staff.username == "po1")).one()
         row.password_hash = password_hash()
     drafts.start_draft(core, found, "next", 1)
-    yield found
-    for running in list(rehearsal._REHEARSALS.values()):
-        rehearsal._REHEARSALS.pop(running.id, None)
-        running.close()
+    return found  # its rehearsals live under the test's own folder (tests/conftest.py)
 
 
 def test_a_form_is_edited_with_a_live_preview_and_saved(page: Any, owner: Any, core: Casepath) -> None:

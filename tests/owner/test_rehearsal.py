@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from casepath.services import rehearsal
+from casepath.services.core import Casepath
 from tests.api.conftest import Api, assert_problem
 from tests.owner.diagrams import shipped
 from tests.owner.journeys import CHECK_FORM, with_check_step
 
 DIAGRAMS, FORMS = shipped()
+
+
+def rehearsals_dir(core: Casepath) -> Path:
+    assert core.settings.rehearsals_dir is not None
+    return core.settings.rehearsals_dir
 
 
 def draft_with_check_step(api: Api, factory: Any) -> str:
@@ -61,14 +67,14 @@ def test_a_process_owner_rehearses_a_draft_as_each_role_and_moves_the_clock_to_s
 
 
 def test_a_draft_that_would_not_publish_cannot_be_rehearsed_and_only_process_owners_rehearse(
-    api: Api, factory: Any
+    api: Api, factory: Any, core: Casepath
 ) -> None:
     po = draft_with_check_step(api, factory)
     api.put("/drafts/broken", as_=po, json={"diagrams": with_check_step(DIAGRAMS)})  # no form for the new step
     assert_problem(api.post("/rehearsals", as_=po, json={"draft": "broken"}), 422, "invalid_form")
     factory.create_staff("rev", ["reviewer"], profession="quality_assurance", registered=False)
     assert_problem(api.post("/rehearsals", as_="rev", json={"draft": "check"}), 403, "forbidden")
-    assert rehearsal._REHEARSALS == {}
+    assert [p.name for p in rehearsals_dir(core).iterdir()] == ["lock"]  # nothing left
 
 
 def test_running_cases_are_previewed_and_migrated_over_the_api_with_a_reason(api: Api, factory: Any) -> None:

@@ -5,10 +5,8 @@ and no real case is ever touched."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from casepath.services import drafts, rehearsal
@@ -21,14 +19,6 @@ __all__ = ["browser", "owners", "web_app"]
 
 DECISION = {"decision": "assessment", "primary_need": "N2", "rationale": "Rehearsal.", "referrer_informed": "true"}
 ALLOCATION = {"lead_practitioner": "lead_practitioner", "practitioner_agreed": "true", "rationale": "Rehearsal."}
-
-
-@pytest.fixture(autouse=True)
-def no_rehearsal_left() -> Iterator[None]:
-    yield
-    for found in list(rehearsal._REHEARSALS.values()):
-        rehearsal._REHEARSALS.pop(found.id, None)
-        found.close()
 
 
 def real_rows(core: Casepath) -> tuple[int, int]:
@@ -46,7 +36,8 @@ def start(browser: Browser, owners: Any, core: Casepath) -> str:
                  status=200)  # fmt: skip
     assert "Rehearsal of the draft next" in browser.page.title
     assert '<span id="rehearsal-clock">2025-06-02 09:00</span>' in browser.html
-    return next(iter(rehearsal._REHEARSALS))
+    [running] = rehearsal.list_rehearsals(core, owners["po1"])
+    return str(running["id"])
 
 
 def open_task(browser: Browser, rid: str, step: str) -> str:
@@ -78,7 +69,7 @@ def test_a_process_owner_rehearses_a_draft_through_the_pages_and_sees_the_overdu
     assert real_rows(core) == before  # the rehearsal never touched a real case
 
     browser.post(f"/owner/rehearsals/{rid}/end", {}, status=200)
-    assert "The rehearsal was discarded" in browser.html and rehearsal._REHEARSALS == {}
+    assert "The rehearsal was discarded" in browser.html and rehearsal.list_rehearsals(core, owners["po1"]) == []
     browser.get(f"/owner/rehearsals/{rid}", status=404)
 
 
@@ -108,7 +99,7 @@ def test_starting_a_rehearsal_needs_a_draft_and_a_real_date(browser: Browser, ow
     assert browser.page.error_links == ["#draft"]
     browser.post("/owner/rehearsals", {"draft": "next", "start-day": "31", "start-month": "2", "start-year": "2025"},
                  status=422)  # fmt: skip
-    assert browser.page.error_links == ["#start-day"] and rehearsal._REHEARSALS == {}
+    assert browser.page.error_links == ["#start-day"] and rehearsal.list_rehearsals(core, owners["po1"]) == []
     browser.post("/owner/rehearsals", {"draft": "gone"}, status=404)
 
 
@@ -121,7 +112,7 @@ def test_only_process_owners_may_rehearse(browser: Browser, owners: Any, core: C
         browser.get(f"/owner/rehearsals/{rid}", status=403)
         browser.post(f"/owner/rehearsals/{rid}/end", {}, status=403)
         sign_out(browser)
-    assert rid in rehearsal._REHEARSALS
+    assert [r["id"] for r in rehearsal.list_rehearsals(core, owners["po1"])] == [rid]
     browser.sign_in("po1")
     browser.get("/owner/rehearsals/not-a-rehearsal", status=404)
     assert "Rehearse" in browser.get("/owner/rehearsals")
