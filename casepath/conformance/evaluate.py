@@ -72,6 +72,28 @@ NOT_APPLICABLE_WHY: dict[str, str] = {
 }
 
 
+class MemoCalendar(WorkingDayCalendar):
+    """The same calendar, remembering its answers: a report over a whole LA asks the same few thousand
+    questions (is this a working day, what is N working days after that) millions of times."""
+
+    def __init__(self, base: WorkingDayCalendar) -> None:
+        super().__init__(base.extra_holidays, base.convention)
+        self._working: dict[date, bool] = {}
+        self._added: dict[tuple[date, int], date] = {}
+
+    def is_working_day(self, day: date) -> bool:
+        found = self._working.get(day)
+        if found is None:
+            found = self._working[day] = super().is_working_day(day)
+        return found
+
+    def add_working_days(self, start: date, count: int) -> date:
+        found = self._added.get((start, count))
+        if found is None:
+            found = self._added[(start, count)] = super().add_working_days(start, count)
+        return found
+
+
 def evaluate_case(
     events: Sequence[Event], calendar: WorkingDayCalendar, protocol: LocalProtocol, today: date
 ) -> list[RuleResult]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 MET = "met"
@@ -65,6 +66,7 @@ class Occurrence:
     started_on: date | None = None  # the trigger day a timed rule's clock counts from
 
 
+@lru_cache(maxsize=4096)
 def day(value: date) -> str:
     """A date as a reviewer reads it: 'Monday 29 December 2025'."""
     return f"{value:%A} {value.day} {value:%B %Y}"

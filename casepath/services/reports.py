@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from casepath.conformance.aggregate import BASES, GROUP_BY, TABLES, ConformanceReport, Period
-from casepath.conformance.evaluate import evaluate_case
+from casepath.conformance.evaluate import MemoCalendar, evaluate_case
 from casepath.conformance.exports import LIFECYCLES, ExportCase, iter_ocel, iter_xes
 from casepath.conformance.facts import CaseFacts, case_facts
 from casepath.domain.calendar import LONDON, end_of_day, local_date
@@ -107,7 +107,8 @@ def cin_census(app: Casepath, actor: Actor | None, year: int, la_id: int | None 
 # --- service-wide reports, exports and returns (issue 8) ---------------------------------------
 
 Progress = Callable[[int, int], None]  # (cases or children done, how many there are)
-BATCH = 500  # rows fetched at a time: a large LA streams through in constant memory
+BATCH = 500  # progress is reported every BATCH cases or children
+EVENT_BATCH = 10_000  # event rows fetched at a time: a large LA streams through in constant memory
 LOOKBACK = timedelta(days=366)  # a case closed longer ago has no row dated in the period, nor a re-referral
 MAX_PERIOD = timedelta(days=366 * 5)
 
@@ -158,18 +159,18 @@ def iter_cases(
     cases = {row.id: row for row in rows}
     total, done = len(cases), 0
     progress(0, total)
-    query = (
-        select(models.Event)
-        .join(models.Case, models.Case.id == models.Event.stream)
+    event = models.Event
+    query = (  # plain rows, not ORM objects: a national report reads millions of events
+        select(event.stream, event.seq, event.name, event.at, event.actor, event.data)
+        .join(models.Case, models.Case.id == event.stream)
         .where(*where)
-        .order_by(*((models.Case.child_id,) if by_child else ()), models.Event.stream, models.Event.seq)
-        .execution_options(yield_per=BATCH)
+        .order_by(*((models.Case.child_id,) if by_child else ()), event.stream, event.seq)
+        .execution_options(yield_per=EVENT_BATCH)
     )
-    for stream, group in groupby(session.scalars(query), key=lambda e: e.stream):
+    for stream, group in groupby(session.execute(query), key=lambda e: e.stream):
         row = cases[stream]
-        yield LoadedCase(
-            row.id, row.child_id, row.status, (row.people or {}).get("team"), [records.to_domain(e) for e in group]
-        )
+        events = [Event(seq=e.seq, name=e.name, at=e.at, actor=e.actor, data=e.data) for e in group]
+        yield LoadedCase(row.id, row.child_id, row.status, (row.people or {}).get("team"), events)
         done += 1
         if done % BATCH == 0 or done == total:
             progress(done, total)
@@ -221,17 +222,22 @@ def service_conformance(
     with app.db.transaction() as session:
         now = app.now(session)
         protocol = app.protocol(session, la)
-        calendar, today = app.calendar(protocol), local_date(now)
+        calendar, today = MemoCalendar(app.calendar(protocol)), local_date(now)
         directory = staff_directory(session, la, today)
-        where = [
-            models.Case.la_id == la,
-            models.Case.received_at < end_of_day(end),
-            or_(models.Case.closed_on.is_(None), models.Case.closed_on >= start - LOOKBACK),
-        ]
-        for case in iter_cases(session, where, progress):
+        for case in iter_cases(session, conformance_cases(la, start, end), progress):
             report.add(_facts(case, protocol, directory), evaluate_case(case.events, calendar, protocol, today))
         _audit(session, actor, la, f"conformance report {start}..{end}", now)
     return report.report()
+
+
+def conformance_cases(la_id: int, start: date, end: date) -> list[Any]:
+    """The cases a conformance report over the period reads: referred by its end, open at some time in the
+    year before its start or later (for re-referrals)."""
+    return [
+        models.Case.la_id == la_id,
+        models.Case.received_at < end_of_day(end),
+        or_(models.Case.closed_on.is_(None), models.Case.closed_on >= start - LOOKBACK),
+    ]
 
 
 def conformance_csv(report: dict[str, Any], table: str) -> str:
@@ -368,7 +374,7 @@ def _census_pieces(app: Casepath, la: int, year: int, progress: Progress) -> Ite
             year=year,
             children=_counted(children, len(people), progress),
             generated_at=app.now(session),
-            calendar=app.calendar(protocol),
+            calendar=MemoCalendar(app.calendar(protocol)),
         )
 
 

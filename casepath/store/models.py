@@ -175,6 +175,10 @@ class Task(Base):
 Index("ix_tasks_inbox", Task.la_id, Task.state, Task.assignee)
 Index("ix_tasks_role", Task.la_id, Task.state, Task.role)
 Index("ix_tasks_due", Task.la_id, Task.state, Task.due_on)
+Index("ix_tasks_team", Task.la_id, Task.team, Task.state)
+_UNCLAIMED = Task.assignee.is_(None) & Task.state.in_(("ready", "claimed"))  # the inbox's available view
+Index("ix_tasks_available", Task.la_id, Task.role, Task.due_on, Task.created_at, Task.id,
+      postgresql_where=_UNCLAIMED, sqlite_where=_UNCLAIMED)  # fmt: skip
 Index("ix_tasks_reminders", Task.la_id, Task.reminded_at, Task.state, Task.due_on)
 
 
