@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from casepath.domain.calendar import local_date
 from casepath.domain.errors import CasepathError, Forbidden, NotFound
-from casepath.domain.people import ROLES, CaseTeam, check_lead_practitioner, check_qualified, lane_roles
-from casepath.domain.protocol import LocalProtocol
+from casepath.domain.people import CaseTeam, check_lead_practitioner, check_qualified
 from casepath.services.core import Casepath
 from casepath.services.staff import Actor, get_staff, managers_of, person_of, reports_of
 from casepath.store import models
@@ -46,8 +45,9 @@ def visibility(session: Session, actor: Actor) -> Callable[[models.Case], bool]:
 
 
 def may_take(app: Casepath, session: Session, actor: Actor) -> Callable[[models.Task], bool]:
-    """Would the caller pass the role, registration and local-protocol checks of claiming this task? (For
-    the inbox: independence and four eyes are left to the claim itself, which says why.)"""
+    """Would the caller pass the role, registration and local-protocol checks of claiming this task? Task by
+    task, the reference the inbox's SQL (inbox.may_take_clause) is tested against. Independence and four eyes
+    are left to the claim itself, which says why."""
     today = local_date(app.now(session))
     person = person_of(session, get_staff(session, actor.username, actor.la_id), today)
     protocol = app.protocol(session, actor.la_id)
@@ -67,11 +67,6 @@ def may_take(app: Casepath, session: Session, actor: Actor) -> Callable[[models.
         return True
 
     return may
-
-
-def lanes_for(roles: Sequence[str], protocol: LocalProtocol) -> list[str]:
-    """The lanes whose steps someone with these roles may take (before registration and protocol checks)."""
-    return sorted(lane for lane in ROLES if set(lane_roles(lane, protocol)) & set(roles))
 
 
 def require_case_visible(session: Session, actor: Actor, case: models.Case | None) -> None:

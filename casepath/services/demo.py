@@ -15,7 +15,7 @@ from werkzeug.security import generate_password_hash
 
 from casepath.domain.calendar import WorkingDayCalendar, local_date
 from casepath.domain.clock import FixedClock
-from casepath.services import admin, cases, tasks
+from casepath.services import admin, cases, inbox, tasks
 from casepath.services.core import Casepath
 from casepath.services.setup import default_la_id, init
 from casepath.services.staff import Actor
@@ -129,7 +129,7 @@ def _referral(app: Casepath, actor: Actor, child: dict[str, Any], source: str, c
 
 def _do(app: Casepath, actor: Actor, case_id: str, step: str, data: dict[str, Any] | None) -> None:
     """Claim the open `step` as `actor`, and complete it with `data` (or leave it claimed if None)."""
-    found = tasks.list_inbox(app, actor, "mine", 200) + tasks.list_inbox(app, actor, "available", 200)
+    found = _listed(app, actor, "mine") + _listed(app, actor, "available")
     task = next(t for t in found if t["case_id"] == case_id and t["step"] == step)
     if task["assignee"] != actor.username:
         tasks.claim_task(app, actor, task["id"])
@@ -229,7 +229,11 @@ def _cp_after_icpc(app: Casepath, people: dict[str, Actor], now: datetime) -> li
 
 
 def _open_task(app: Casepath, actor: Actor, case_id: str) -> str:
-    return str(next(t["id"] for t in tasks.list_inbox(app, actor, "mine", 200) if t["case_id"] == case_id))
+    return str(next(t["id"] for t in _listed(app, actor, "mine") if t["case_id"] == case_id))
+
+
+def _listed(app: Casepath, actor: Actor, view: str) -> list[dict[str, Any]]:
+    return inbox.list_inbox(app, actor, inbox.InboxFilter(view=view), limit=inbox.PAGE_MAX)[0]
 
 
 def _decision(need: str, decision: str = "assessment") -> dict[str, Any]:

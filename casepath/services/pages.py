@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from casepath.domain.calendar import WorkingDayCalendar, local_date
 from casepath.domain.errors import InvalidForm
 from casepath.services import cases, reports, tasks
+from casepath.services import inbox as inboxes
 from casepath.services.core import Casepath
 from casepath.services.staff import Actor, get_staff, require_role
 from casepath.store import models
@@ -70,7 +71,7 @@ def inbox(app: Casepath, actor: Actor, view: str) -> dict[str, Any]:
         )
     if view == "team":
         require_role(actor, "practice_supervisor")
-    rows = tasks.list_inbox(app, actor, view, limit=tasks.PAGE_MAX)
+    rows, _ = inboxes.list_inbox(app, actor, inboxes.InboxFilter(view=view), limit=inboxes.PAGE_MAX)
     with app.db.transaction() as session:
         today, calendar = _today_and_calendar(app, session, actor.la_id)
         names = _child_names(session, (r["case_id"] for r in rows))

@@ -6,11 +6,10 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from casepath.domain.calendar import local_date
 from casepath.domain.errors import (
     AlreadyClaimed,
     CasepathError,
@@ -369,42 +368,3 @@ def _complete(
     if not with_case:
         return {"task": task_view(task)}
     return {"task": task_view(task), "case": case_view(app, session, run.case, run.events)}
-
-
-def list_inbox(
-    app: Casepath, actor: Actor, view: str, limit: int = 50, offset: int = 0, step: str | None = None
-) -> list[dict[str, Any]]:
-    """mine: assigned to me; available: unclaimed steps I may take; overdue: late in my team; team: my team's
-    open tasks that I may take. `available` and `team` list only what passes the role, registration and
-    local-protocol checks of a claim."""
-    with app.db.transaction() as session:
-        me = get_staff(session, actor.username, actor.la_id)
-        query = select(models.Task).where(models.Task.la_id == actor.la_id, models.Task.state.in_(OPEN))
-        if view == "mine":
-            query = query.where(models.Task.assignee == actor.username)
-        elif view == "available":
-            lanes = access.lanes_for(me.roles, app.protocol(session, actor.la_id))
-            query = query.where(models.Task.assignee.is_(None), models.Task.role.in_(lanes))
-        elif view == "overdue":
-            today = local_date(app.now(session))
-            query = query.where(models.Task.due_on < today)
-            if "practice_supervisor" in me.roles:
-                query = query.where(or_(models.Task.team == me.team, models.Task.assignee == actor.username))
-            else:
-                query = query.where(models.Task.assignee == actor.username)
-        elif view == "team":
-            query = query.where(models.Task.team == me.team)
-        if step:
-            query = query.where(models.Task.step == step)
-        query = query.order_by(models.Task.due_on.is_(None), models.Task.due_on, models.Task.created_at, models.Task.id)
-        limit = min(limit, PAGE_MAX)
-        if view not in ("available", "team"):
-            return [task_view(t) for t in session.scalars(query.limit(limit).offset(offset))]
-        may = access.may_take(app, session, actor)
-        found: list[dict[str, Any]] = []
-        for task in session.scalars(query):
-            if may(task):
-                found.append(task_view(task))
-                if len(found) >= offset + limit:
-                    break
-        return found[offset:]

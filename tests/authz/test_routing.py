@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from casepath.domain.errors import CasepathError, Forbidden, NotEligible, NotFound
-from casepath.services import admin, cases, records, tasks
+from casepath.services import admin, cases, inbox, records, tasks
 from casepath.services.staff import Actor
 from tests.authz.conftest import DECIDE_ASSESS, EXPIRED
 from tests.authz.helpers import ALLOC, assessed, at_icpc_scheduling, publish, staff
@@ -178,7 +178,8 @@ def test_the_available_and_team_inboxes_list_only_tasks_the_person_may_take(fact
     tasks.unclaim_task(factory.core, p["ps1"], task["id"])
 
     def listed(who: str, view: str) -> bool:
-        return task["id"] in {t["id"] for t in tasks.list_inbox(factory.core, p[who], view, 200)}
+        listed, _ = inbox.list_inbox(factory.core, p[who], inbox.InboxFilter(view=view), 200)
+        return task["id"] in {t["id"] for t in listed}
 
     assert listed("sw1", "available") and listed("fsw1", "available") and listed("fsw1", "team")
     assert not listed("fsw_new", "available") and not listed("fsw_new", "team")
