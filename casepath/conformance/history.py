@@ -30,7 +30,16 @@ class CaseRecord:
     protocol: LocalProtocol
 
     def due(self, step: str, index: int) -> Deadline | None:
-        """The deadline `step` had when created just after the event at `index`."""
+        """The deadline `step` had when created just after the event at `index`: as its `task_created` event
+        recorded it (the deadline staff were shown, counted under the protocol of the day), or, for records
+        made before events carried `started_on`, counted again from the record up to `index`. Reading it is
+        what keeps a long case's view cheap: counting again scans the record once per task."""
+        created = self.events[index]
+        if created.name == "task_created" and created.data.get("step") == step and "started_on" in created.data:
+            due_on, rule = as_date(created.data.get("due_on")), created.data.get("rule")
+            if due_on is None or not rule:
+                return None
+            return Deadline(str(rule), due_on, as_date(created.data["started_on"]))
         return due_for_step(step, self.events[: index + 1], self.calendar, self.protocol)
 
 

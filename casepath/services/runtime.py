@@ -310,6 +310,7 @@ class CaseRun:
                 "assignee": assignee,
                 "due_on": task.due_on,
                 "rule": task.rule,
+                "started_on": due.started_on if due else None,
             },
         )
         return task

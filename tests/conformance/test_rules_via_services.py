@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from casepath.domain.errors import DelayReasonRequired
+from casepath.services.protocols import current_protocol, publish_protocol
 from tests.conformance.pathways import Driver
 
 
@@ -69,6 +70,21 @@ def test_an_allocation_not_made_by_the_next_working_day_is_overdue_with_no_one_h
     d.at("2025-06-10")
     row = d.row(case_id, "lead-practitioner-allocation")
     assert (row["status"], row["due_on"], row["actor"]) == ("overdue", "2025-06-09", None)
+
+
+def test_a_step_is_judged_against_the_deadline_it_was_given_even_after_the_protocol_changes(d: Driver) -> None:
+    """The allocation was due the next working day when the task was made; a later protocol allowing three
+    working days does not move that deadline, on the task or in the conformance report."""
+    case_id = d.refer("2025-06-06")
+    d.decide(case_id, "2025-06-06")
+    d.at("2025-06-09")
+    protocol = current_protocol(d.factory.core, d.staff.admin)["protocol"]
+    body = {**protocol, "timescales": {**protocol["timescales"], "allocation_wd": 3}}
+    publish_protocol(d.factory.core, d.staff.admin, body, "Three working days to allocate from now on.")
+    d.at("2025-06-10")
+    row = d.row(case_id, "lead-practitioner-allocation")
+    assert (row["status"], row["due_on"]) == ("overdue", "2025-06-09")
+    assert d.factory.open_task(case_id, "allocate_lead_practitioner")["due_on"] == "2025-06-09"
 
 
 def test_an_assessment_past_45_working_days_is_overdue_then_breached_with_the_recorded_reason(d: Driver) -> None:
