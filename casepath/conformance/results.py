@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 MET = "met"
@@ -102,6 +102,7 @@ def judge(occ: Occurrence, today: date) -> RuleResult:
     )
 
 
+@cache  # one row per rule and reason: rows are frozen, so every case can share it
 def not_applicable(rule: str, why: str) -> RuleResult:
     """The row for a rule that never applied to this case."""
     return RuleResult(rule, NOT_APPLICABLE, None, None, None, None, f"Not applicable: {why}.")
