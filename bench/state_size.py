@@ -27,6 +27,7 @@ from bench.report import write_section  # noqa: E402
 from casepath.domain.clock import FixedClock  # noqa: E402
 from casepath.services.core import Casepath, Settings  # noqa: E402
 from casepath.services.setup import init  # noqa: E402
+from tests.faults.deployment import fresh_database  # noqa: E402
 
 START = datetime(2025, 4, 17, 9, tzinfo=UTC)
 LAST = 10  # the last steps of a case that are timed
@@ -176,19 +177,6 @@ def run_backend(url: str, sizes: tuple[int, int]) -> dict[int, LongCase]:
     return found
 
 
-def postgres_url() -> str:
-    from sqlalchemy import create_engine, text  # noqa: PLC0415
-
-    admin_url = os.environ.get("CASEPATH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    name = f"casepath_bench_size_{os.getpid()}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench state_size")
     parser.add_argument("--short", type=int, default=20)
@@ -205,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     ratios = []
     with tempfile.TemporaryDirectory() as tmp:
         for backend in backends:
-            url = f"sqlite:///{tmp}/size.db" if backend == "SQLite" else postgres_url()
+            pg = f"casepath_bench_size_{os.getpid()}"
+            url = f"sqlite:///{tmp}/size.db" if backend == "SQLite" else fresh_database(pg)
             found = run_backend(url, sizes)
             for size, case in found.items():
                 per_step = sum(case.stored.values()) / size

@@ -31,6 +31,7 @@ from casepath.engine.diagrams import parse_diagrams  # noqa: E402
 from casepath.engine.runner import Instance, RunContext  # noqa: E402
 from casepath.services.core import Casepath, Settings  # noqa: E402
 from casepath.services.setup import init  # noqa: E402
+from tests.faults.deployment import fresh_database  # noqa: E402
 
 NOW = datetime(2025, 4, 17, 9, tzinfo=UTC)
 ASSESS = {"started_on": "2025-04-17", "factors": ["4B"], "summary": "s", "recommendation": "cin_plan"}
@@ -161,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             rows["engine in memory"] += drive_engine(parsed, None)
             rows["engine + JSON + SQLite commit"] += drive_engine(parsed, sqlite_saver(f"{tmp}/floor.db"))
             for backend in backends:
-                url = f"sqlite:///{tmp}/svc{round_}.db" if backend == "SQLite" else postgres_url(round_)
+                pg = f"casepath_bench_{os.getpid()}_{round_}"
+                url = f"sqlite:///{tmp}/svc{round_}.db" if backend == "SQLite" else fresh_database(pg)
                 completes, with_views, claims, counts = drive_services(url)
                 rows[f"complete_task, {backend}"] += completes
                 rows[f"complete_task with the case view, {backend}"] += with_views
@@ -182,19 +184,6 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     write_readme(table, argv)
     return 0
-
-
-def postgres_url(round_: int) -> str:
-    from sqlalchemy import create_engine, text  # noqa: PLC0415
-
-    admin_url = os.environ.get("CASEPATH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    name = f"casepath_bench_{os.getpid()}_{round_}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def write_readme(table: str, argv: list[str] | None) -> None:
