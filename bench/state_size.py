@@ -27,7 +27,7 @@ from bench.report import write_section  # noqa: E402
 from casepath.domain.clock import FixedClock  # noqa: E402
 from casepath.services.core import Casepath, Settings  # noqa: E402
 from casepath.services.setup import init  # noqa: E402
-from tests.faults.deployment import fresh_database  # noqa: E402
+from tests.faults.deployment import drop_database, fresh_database  # noqa: E402
 
 START = datetime(2025, 4, 17, 9, tzinfo=UTC)
 LAST = 10  # the last steps of a case that are timed
@@ -196,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
             pg = f"casepath_bench_size_{os.getpid()}"
             url = f"sqlite:///{tmp}/size.db" if backend == "SQLite" else fresh_database(pg)
             found = run_backend(url, sizes)
+            if backend != "SQLite":
+                drop_database(pg)
             for size, case in found.items():
                 per_step = sum(case.stored.values()) / size
                 parts = " / ".join(f"{v / size:.0f}" for v in case.stored.values())

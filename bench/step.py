@@ -31,7 +31,7 @@ from casepath.engine.diagrams import parse_diagrams  # noqa: E402
 from casepath.engine.runner import Instance, RunContext  # noqa: E402
 from casepath.services.core import Casepath, Settings  # noqa: E402
 from casepath.services.setup import init  # noqa: E402
-from tests.faults.deployment import fresh_database  # noqa: E402
+from tests.faults.deployment import drop_database, fresh_database  # noqa: E402
 
 NOW = datetime(2025, 4, 17, 9, tzinfo=UTC)
 ASSESS = {"started_on": "2025-04-17", "factors": ["4B"], "summary": "s", "recommendation": "cin_plan"}
@@ -165,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                 pg = f"casepath_bench_{os.getpid()}_{round_}"
                 url = f"sqlite:///{tmp}/svc{round_}.db" if backend == "SQLite" else fresh_database(pg)
                 completes, with_views, claims, counts = drive_services(url)
+                if backend != "SQLite":
+                    drop_database(pg)
                 rows[f"complete_task, {backend}"] += completes
                 rows[f"complete_task with the case view, {backend}"] += with_views
                 rows[f"claim_task, {backend}"] += claims
