@@ -8,26 +8,14 @@ import re
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 
-from api.app import create_app
 from casepath.services import drafts
 from casepath.services.core import Casepath
 from casepath.store import models
 from tests.web.conftest import Browser, password_hash
 
 ASSESSMENT = "assessment.bpmn"
-
-
-@pytest.fixture
-def web_app(core: Casepath) -> Flask:
-    return create_app(core, {"TESTING": True, "SECRET_KEY": "test-secret"})
-
-
-@pytest.fixture
-def browser(web_app: Flask) -> Browser:
-    return Browser(web_app.test_client())
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ from casepath.domain.people import ROLES
 from casepath.engine.lint import RING_FENCES
 from casepath.services import drafts, lint_rules
 from casepath.services.core import Casepath
-from tests.owner.test_editor_pages import ASSESSMENT, browser, owners, published_xml, web_app
+from tests.owner.test_editor_pages import ASSESSMENT, owners, published_xml
 from tests.web.conftest import Browser
 
-__all__ = ["browser", "owners", "web_app"]
+__all__ = ["owners"]
 
 
 def embedded(page: str) -> Any:

@@ -7,10 +7,8 @@ import json
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 
-from api.app import create_app
 from casepath.domain.errors import Forbidden, InvalidForm
 from casepath.services import drafts
 from casepath.services.core import Casepath
@@ -31,16 +29,6 @@ RADIOS_FORM = {
         "why": {"title": "Why redo", "type": "string", "x-govuk": {"reveal_when": {"outcome": ["redo"]}}},
     },
 }
-
-
-@pytest.fixture
-def web_app(core: Casepath) -> Flask:
-    return create_app(core, {"TESTING": True, "SECRET_KEY": "test-secret"})
-
-
-@pytest.fixture
-def browser(web_app: Flask) -> Browser:
-    return Browser(web_app.test_client())
 
 
 @pytest.fixture

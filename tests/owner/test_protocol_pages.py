@@ -13,10 +13,10 @@ from casepath.domain.errors import Forbidden, NotFound
 from casepath.services import protocols
 from casepath.services.core import Casepath
 from casepath.store import models
-from tests.owner.test_forms_pages import browser, owners, sign_out, web_app
+from tests.owner.test_forms_pages import owners, sign_out
 from tests.web.conftest import Browser
 
-__all__ = ["browser", "owners", "web_app"]
+__all__ = ["owners"]
 
 
 def form_of(html: str) -> dict[str, str]:

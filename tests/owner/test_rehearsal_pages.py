@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from casepath.services import drafts, rehearsal
 from casepath.services.core import Casepath
 from casepath.store import models
-from tests.owner.test_forms_pages import browser, owners, sign_out, web_app
+from tests.owner.test_forms_pages import owners, sign_out
 from tests.web.conftest import Browser
 
-__all__ = ["browser", "owners", "web_app"]
+__all__ = ["owners"]
 
 DECISION = {"decision": "assessment", "primary_need": "N2", "rationale": "Rehearsal.", "referrer_informed": "true"}
 ALLOCATION = {"lead_practitioner": "lead_practitioner", "practitioner_agreed": "true", "rationale": "Rehearsal."}

@@ -23,11 +23,11 @@ from casepath.services import drafts, rehearsal
 from casepath.services.core import PROJECT_ROOT, Casepath, Settings
 from tests.api.conftest import Api, assert_problem
 from tests.conftest import START
-from tests.owner.test_forms_pages import browser, owners, web_app
+from tests.owner.test_forms_pages import owners
 from tests.owner.test_rehearsal import draft_with_check_step
 from tests.web.conftest import Browser
 
-__all__ = ["browser", "owners", "web_app"]
+__all__ = ["owners"]
 
 DECISION = {"decision": "assessment", "primary_need": "N2", "rationale": "Rehearsal.", "referrer_informed": True}
 ALLOCATION = {"lead_practitioner": "lead_practitioner", "practitioner_agreed": True, "rationale": "Rehearsal."}
