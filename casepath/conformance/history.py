@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from casepath.domain.calendar import WorkingDayCalendar, local_date
@@ -41,6 +43,62 @@ class CaseRecord:
                 return None
             return Deadline(str(rule), due_on, as_date(created.data["started_on"]))
         return due_for_step(step, self.events[: index + 1], self.calendar, self.protocol)
+
+    @cached_property
+    def index(self) -> RecordIndex:
+        """Where each kind of event is in the record, read once: rules look up instead of scanning."""
+        return RecordIndex(self.events)
+
+    @cached_property
+    def memo(self) -> dict[Any, Any]:
+        """What several rules read from the record (assessments, CP plans), worked out once per case."""
+        return {}
+
+
+class RecordIndex:
+    """The positions of a case's events by name, by the step of their tasks and by task id.
+
+    Each list is in record order. A rule that used to scan the whole record for the few events it
+    reads iterates `among(...)` instead, applying the same tests: the answer is the same, the cost is
+    that of the events that can matter rather than of the whole record (a long case has hundreds).
+    """
+
+    def __init__(self, events: Sequence[Event]) -> None:
+        self.named: dict[object, list[int]] = {}
+        self.created: dict[object, list[int]] = {}
+        self.completed: dict[object, list[int]] = {}
+        self.by_task: dict[object, list[int]] = {}
+        for position, event in enumerate(events):
+            name, data = event.name, event.data
+            self.named.setdefault(name, []).append(position)
+            if name == "task_created":
+                self.created.setdefault(data.get("step"), []).append(position)
+            elif name == "task_completed":
+                self.completed.setdefault(data.get("step"), []).append(position)
+            if "task_id" in data:
+                self.by_task.setdefault(data["task_id"], []).append(position)
+
+    def among(
+        self,
+        *,
+        names: Iterable[str] = (),
+        created: Iterable[str] = (),
+        completed: Iterable[str] = (),
+        tasks: Iterable[object] = (),
+        after: int = -1,
+    ) -> list[int]:
+        """The positions after `after` of events with these names, creating or completing tasks of these
+        steps, or of these tasks: sorted, each once."""
+        found: list[int] = []
+        merged = False
+        for index, keys in ((self.named, names), (self.created, created), (self.completed, completed),
+                            (self.by_task, tasks)):  # fmt: skip
+            for key in keys:
+                positions = index.get(key)
+                if positions and positions[-1] > after:
+                    later = positions[bisect_right(positions, after) :] if after >= 0 else positions
+                    merged, found = bool(found), found + later
+        return sorted(set(found)) if merged else found
 
 
 @dataclass(frozen=True)
@@ -116,19 +174,20 @@ def event_on(event: Event) -> date:
     return as_date(event.data.get("closed_on")) or as_date(event.data.get("completed_on")) or local_date(event.at)
 
 
-def task_runs(events: Sequence[Event], step: str, done_step: str | None = None) -> list[TaskRun]:
+def task_runs(record: CaseRecord, step: str, done_step: str | None = None) -> list[TaskRun]:
     """Every task of `step` with the completion that did it (of `done_step`, if another step does it)."""
-    runs = []
-    for index, event in enumerate(events):
-        if event.name == "task_created" and event.data.get("step") == step:
-            runs.append(_follow(events, index, done_step or step))
-    return runs
+    return [_follow(record, index, done_step or step) for index in record.index.created.get(step, ())]
 
 
-def _follow(events: Sequence[Event], index: int, done_step: str) -> TaskRun:
-    created = events[index]
+def _follow(record: CaseRecord, index: int, done_step: str) -> TaskRun:
+    events, created = record.events, record.events[index]
     task_id, own = created.data.get("task_id"), done_step == created.data.get("step")
-    for event in events[index + 1 :]:
+    # Every later event that can end the run: the task's own events, completions of `done_step` (when
+    # another step does it), cancellations and closures; tested in record order as a full scan would.
+    later = record.index.among(
+        names=("task_cancelled", "case_closed"), completed=() if own else (done_step,), tasks=(task_id,), after=index
+    )
+    for event in (events[p] for p in later):
         ours = event.data.get("task_id") == task_id if own else event.data.get("step") == done_step
         if is_completion(event, done_step) and ours:
             return TaskRun(index, created, event, None)
@@ -140,12 +199,26 @@ def _follow(events: Sequence[Event], index: int, done_step: str) -> TaskRun:
 
 
 def episodes(
-    events: Sequence[Event], openers: tuple[str, ...], submits: tuple[str, ...], approvals: tuple[str, ...]
+    record: CaseRecord, openers: tuple[str, ...], submits: tuple[str, ...], approvals: tuple[str, ...]
 ) -> list[Episode]:
-    """Split the record into episodes of work: opened by a task of `openers`, ended by approval."""
+    """Split the record into episodes of work: opened by a task of `openers`, ended by approval.
+
+    Worked out once per record and kind of work (several rules read the same episodes)."""
+    key = ("episodes", openers, submits, approvals)
+    if key not in record.memo:
+        record.memo[key] = _episodes(record, openers, submits, approvals)
+    found: list[Episode] = record.memo[key]
+    return found
+
+
+def _episodes(
+    record: CaseRecord, openers: tuple[str, ...], submits: tuple[str, ...], approvals: tuple[str, ...]
+) -> list[Episode]:
     found: list[Episode] = []
     current: Episode | None = None
-    for index, event in enumerate(events):
+    # only these events open, add to or end an episode: the rest would be passed over
+    relevant = record.index.among(names=("case_closed",), created=openers, completed=submits + approvals)
+    for index, event in ((p, record.events[p]) for p in relevant):
         opens = (event.name == "task_created" and event.data.get("step") in openers) or is_completion(event, *submits)
         if current is None and opens:
             current = Episode(start=index)
@@ -180,17 +253,22 @@ class CpPlan:
     ended_by: Event | None
 
 
-def cp_plans(events: Sequence[Event]) -> list[CpPlan]:
+def cp_plans(record: CaseRecord) -> list[CpPlan]:
     """Every CP plan, in order, with what ended it (a review, another ICPC, or the case closing)."""
-    plans = []
-    for index, event in enumerate(events):
-        if chose(event, "hold_icpc", "decision", "cp_plan"):
-            plans.append(CpPlan(index, event, _plan_end(events[index + 1 :])))
+    if "cp_plans" not in record.memo:
+        events, conferences = record.events, record.index.completed.get("hold_icpc", [])
+        record.memo["cp_plans"] = [
+            CpPlan(index, events[index], _plan_end(record, index))
+            for index in conferences
+            if chose(events[index], "hold_icpc", "decision", "cp_plan")
+        ]
+    plans: list[CpPlan] = record.memo["cp_plans"]
     return plans
 
 
-def _plan_end(later: Sequence[Event]) -> Event | None:
-    for event in later:
+def _plan_end(record: CaseRecord, index: int) -> Event | None:
+    later = record.index.among(names=("case_closed",), completed=("review_conference", "hold_icpc"), after=index)
+    for event in (record.events[p] for p in later):
         ends = chose(event, "review_conference", "decision", "end_plan") or chose(
             event, "hold_icpc", "decision", "cp_plan"
         )

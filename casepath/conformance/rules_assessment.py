@@ -35,7 +35,7 @@ ASSESSMENT_APPROVALS = ("approve_assessment", "approve_section47")
 
 def assessments(record: CaseRecord) -> list[Episode]:
     """Every assessment of the case; a s47 enquiry continues an s17 assessment that is still open."""
-    return episodes(record.events, ASSESSMENT_OPENERS, ASSESSMENT_SUBMITS, ASSESSMENT_APPROVALS)
+    return episodes(record, ASSESSMENT_OPENERS, ASSESSMENT_SUBMITS, ASSESSMENT_APPROVALS)
 
 
 def _undone(occ: Occurrence, work: Episode) -> Occurrence:
@@ -134,7 +134,7 @@ def assessment_approval(record: CaseRecord) -> list[Occurrence]:
 def plan_approval(record: CaseRecord) -> list[Occurrence]:
     """plan-approval: each child in need plan approved by a qualified supervisor, not its author, before it starts."""
     found = []
-    for work in episodes(record.events, ("draft_cin_plan",), ("draft_cin_plan",), ("approve_cin_plan",)):
+    for work in episodes(record, ("draft_cin_plan",), ("draft_cin_plan",), ("approve_cin_plan",)):
         occ = _approval_occurrence("plan-approval", "The child in need plan", work)
         starts = as_date(form_of(work.approval).get("starts_on")) if work.approval else None
         if starts is not None and occ.done_on is not None and starts < occ.done_on:
@@ -146,7 +146,8 @@ def plan_approval(record: CaseRecord) -> list[Occurrence]:
 def s47_social_worker(record: CaseRecord) -> list[Occurrence]:
     """s47-social-worker: each s47 enquiry led by a registered social worker, within the local timescale."""
     events = record.events
-    starts = [i for i, e in enumerate(events) if chose(e, "strategy_discussion", "decision", "s47")]
+    discussions = record.index.completed.get("strategy_discussion", [])
+    starts = [i for i in discussions if chose(events[i], "strategy_discussion", "decision", "s47")]
     found = []
     for n, start in enumerate(starts):
         stop = starts[n + 1] if n + 1 < len(starts) else len(events)

@@ -57,9 +57,8 @@ def _conflicts(record: CaseRecord, index: int) -> list[str]:
 def chair_independent(record: CaseRecord) -> list[Occurrence]:
     """chair-independent: every ICPC and review conference chaired by someone independent of the case."""
     found = []
-    for index, event in enumerate(record.events):
-        if not is_completion(event, "hold_icpc", "review_conference"):
-            continue
+    for index in record.index.among(completed=("hold_icpc", "review_conference")):
+        event = record.events[index]
         kind = "initial" if event.data.get("step") == "hold_icpc" else "review"
         chair = event.actor
         breaches = [f"but {chair} is {c}" for c in _conflicts(record, index)]
@@ -87,7 +86,7 @@ def chair_independent(record: CaseRecord) -> list[Occurrence]:
 
 def cp_plan_starts_at_icpc(record: CaseRecord) -> list[Occurrence]:
     """cp-plan-starts-at-icpc: each CP plan starts at its ICPC, alone, with no CIN plan alongside."""
-    plans = cp_plans(record.events)
+    plans = cp_plans(record)
     found = []
     for n, plan in enumerate(plans):
         icpc_on = held_on(plan.icpc)
@@ -124,7 +123,7 @@ def _cin_plans_alongside(events: Sequence[Event], plan: CpPlan) -> list[str]:
 def cp_plan_ends_at_review(record: CaseRecord) -> list[Occurrence]:
     """cp-plan-ends-at-review: each CP plan that ended was ended by a review conference."""
     found = []
-    for plan in cp_plans(record.events):
+    for plan in cp_plans(record):
         subject = f"The child protection plan that started on {day(held_on(plan.icpc))}"
         occ = Occurrence("cp-plan-ends-at-review", subject, verb="ended")
         end = plan.ended_by
@@ -143,7 +142,7 @@ def cp_plan_ends_at_review(record: CaseRecord) -> list[Occurrence]:
 def fgdm_before_proceedings(record: CaseRecord) -> list[Occurrence]:
     """fgdm-before-proceedings: FGDM offered before proceedings and held or declined before the application."""
     events = record.events
-    starts = [i for i, e in enumerate(events) if is_case_event(e, "pre_proceedings")]
+    starts = [i for i in record.index.named.get("case_event", []) if is_case_event(events[i], "pre_proceedings")]
     return [
         _fgdm(events[start : (starts[n + 1] if n + 1 < len(starts) else len(events))]) for n, start in enumerate(starts)
     ]
@@ -193,11 +192,8 @@ def recorded(event: Event, name: str) -> date:
 
 def closure_authorised(record: CaseRecord) -> list[Occurrence]:
     """closure-authorised: each closure authorised by a practice supervisor, with a reason and a sound date."""
-    found = []
-    for index, event in enumerate(record.events):
-        if event.name == "case_closed":
-            found.append(_closure(record.events[:index], event))
-    return found
+    events = record.events
+    return [_closure(events[:index], events[index]) for index in record.index.named.get("case_closed", [])]
 
 
 def _closure(before: Sequence[Event], closed: Event) -> Occurrence:

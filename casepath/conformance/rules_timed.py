@@ -6,8 +6,7 @@ A new timed rule is a `due_for_step` entry in `casepath.domain.deadlines` and a 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass
 
 from casepath.conformance.history import (
     CaseRecord,
@@ -20,7 +19,7 @@ from casepath.conformance.history import (
     task_runs,
 )
 from casepath.conformance.results import Occurrence
-from casepath.domain.deadlines import completed_on, form_of
+from casepath.domain.deadlines import Deadline, completed_on, form_of
 from casepath.domain.events import Event
 
 REQUIRED_AGENCIES = ("la_social_care", "police", "health")
@@ -127,35 +126,39 @@ TIMED_STEPS: tuple[TimedStep, ...] = (
 def timed_occurrences(record: CaseRecord, spec: TimedStep) -> list[Occurrence]:
     """One occurrence per task of the step that a rule of `spec` timed."""
     found = []
-    for run in task_runs(record.events, spec.step, spec.done_step):
+    for run in task_runs(record, spec.step, spec.done_step):
         deadline = record.due(spec.step, run.index)
         if deadline is not None and deadline.rule in spec.rules:
-            occ = replace(_occurrence(spec, run, deadline.rule, deadline.due_on), started_on=deadline.started_on)
-            if run.done is None and run.lapse is None and (holder := _holder(record, run)):
-                # an open step: name who has it, so a reviewer knows whom to ask
-                occ = replace(occ, actor=holder, note=f"{holder} has the task")
-            found.append(occ)
+            found.append(_occurrence(record, spec, run, deadline))
     return found
 
 
 def _holder(record: CaseRecord, run: TaskRun) -> str | None:
     task_id, holder = run.created.data.get("task_id"), run.created.data.get("assignee")
-    for event in record.events[run.index + 1 :]:
-        if event.data.get("task_id") == task_id and event.name in ("task_claimed", "task_assigned", "task_unclaimed"):
+    for position in record.index.among(tasks=(task_id,), after=run.index):
+        event = record.events[position]
+        if event.name in ("task_claimed", "task_assigned", "task_unclaimed"):
             holder = None if event.name == "task_unclaimed" else event.data.get("assignee")
     return str(holder) if holder else None
 
 
-def _occurrence(spec: TimedStep, run: TaskRun, rule: str, due_on: date) -> Occurrence:
-    base = Occurrence(rule=rule, subject=spec.subject, verb=spec.verb, due_on=due_on)
-    if run.done is None:
-        if run.lapse is None:
-            return base
-        closed = run.lapse.name == "case_closed"
-        why = run.lapse.data.get("reason") if not closed else "the case was closed"
-        return replace(base, lapsed_on=event_on(run.lapse), note=str(why) if why else None)
-    done = run.done
-    findings = [f for f in (check(done) for check in spec.checks) if f is not None]
-    reasons = tuple(r for r in [*(f[1] for f in findings), delay_reason(done)] if r)
-    done_on = held_on(done) if spec.when_held else completed_on(done)
-    return replace(base, done_on=done_on, actor=done.actor, breaches=tuple(f[0] for f in findings), reasons=reasons)
+def _occurrence(record: CaseRecord, spec: TimedStep, run: TaskRun, deadline: Deadline) -> Occurrence:
+    done, lapse = run.done, run.lapse
+    done_on = lapsed_on = actor = note = None
+    breaches: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    if done is not None:
+        findings = [f for f in (check(done) for check in spec.checks) if f is not None]
+        breaches = tuple(f[0] for f in findings)
+        reasons = tuple(r for r in [*(f[1] for f in findings), delay_reason(done)] if r)
+        done_on, actor = held_on(done) if spec.when_held else completed_on(done), done.actor
+    elif lapse is not None:
+        why = "the case was closed" if lapse.name == "case_closed" else lapse.data.get("reason")
+        lapsed_on, note = event_on(lapse), str(why) if why else None
+    elif actor := _holder(record, run):  # an open step: name who has it, so a reviewer knows whom to ask
+        note = f"{actor} has the task"
+    return Occurrence(
+        rule=deadline.rule, subject=spec.subject, verb=spec.verb, due_on=deadline.due_on,
+        started_on=deadline.started_on, done_on=done_on, actor=actor, breaches=breaches, reasons=reasons,
+        lapsed_on=lapsed_on, note=note,
+    )  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from casepath.domain.calendar import WorkingDayCalendar, add_months, local_date
@@ -38,16 +39,21 @@ class Deadline:
 
 def as_date(value: object) -> date | None:
     """A date from a recorded value: a date, an aware moment (its London date) or an ISO string."""
+    if isinstance(value, str):
+        return _parsed(value) if value else None
     if isinstance(value, datetime):
         return local_date(value)
     if isinstance(value, date):
         return value
-    if isinstance(value, str) and value:
-        try:
-            return local_date(datetime.fromisoformat(value)) if len(value) > 10 else date.fromisoformat(value)
-        except ValueError:
-            return None
     return None
+
+
+@lru_cache(maxsize=65_536)  # a record holds the same few thousand dates over and over; reports read millions
+def _parsed(value: str) -> date | None:
+    try:
+        return local_date(datetime.fromisoformat(value)) if len(value) > 10 else date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def form_of(event: Event) -> dict[str, Any]:
