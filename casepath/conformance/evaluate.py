@@ -34,6 +34,11 @@ from casepath.domain.rules import RULE_IDS
 
 Extractor = Callable[[CaseRecord], list[Occurrence]]
 
+# The events the rules and the service-wide facts read: a report over a whole LA reads only these
+# (phase_started, task_overdue and the like are a fifth of a record and change no row).
+EVENTS_READ = ("case_opened", "case_event", "case_closed", "task_created", "task_claimed", "task_unclaimed",
+               "task_assigned", "task_completed", "task_cancelled")  # fmt: skip
+
 EXTRACTORS: tuple[Extractor, ...] = (
     *(partial(timed_occurrences, spec=spec) for spec in TIMED_STEPS),
     assessment_45wd,

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, DateTime, Text, cast, func, or_, select, type
 from sqlalchemy.orm import Session
 
 from casepath.conformance.aggregate import BASES, GROUP_BY, TABLES, ConformanceReport, Period
-from casepath.conformance.evaluate import MemoCalendar, evaluate_case
+from casepath.conformance.evaluate import EVENTS_READ, MemoCalendar, evaluate_case
 from casepath.conformance.exports import LIFECYCLES, ExportCase, iter_ocel, iter_xes
 from casepath.conformance.facts import CaseFacts, case_facts
 from casepath.domain.calendar import LONDON, end_of_day, local_date
@@ -151,9 +151,15 @@ def _window(start: date) -> datetime:
 
 
 def iter_cases(
-    session: Session, where: Sequence[Any], progress: Progress = _no_progress, *, by_child: bool = False
+    session: Session,
+    where: Sequence[Any],
+    progress: Progress = _no_progress,
+    *,
+    by_child: bool = False,
+    names: Sequence[str] = (),
 ) -> Iterator[LoadedCase]:
-    """Cases matching `where` with their events, in case id order (`by_child`: by child, then case id).
+    """Cases matching `where` with their events, in case id order (`by_child`: by child, then case id);
+    `names`: only the events of these names.
 
     The cases are read in one query; their events CASE_BATCH cases at a time through the (stream, seq) index,
     so nothing sorts the whole event table and memory stays constant however large the LA.
@@ -167,7 +173,7 @@ def iter_cases(
     connection = session.connection()
     for first in range(0, total, CASE_BATCH):
         batch = rows[first : first + CASE_BATCH]
-        events = _read_events(connection, [row.id for row in batch])
+        events = _read_events(connection, [row.id for row in batch], names)
         for done, row in enumerate(batch, start=first + 1):
             if row.id in events:  # a case without events (none in practice) is left out, as it always was
                 yield LoadedCase(row.id, row.child_id, row.status, row[3], events[row.id])
@@ -175,7 +181,7 @@ def iter_cases(
                 progress(done, total)
 
 
-def _read_events(connection: Connection, streams: list[str]) -> dict[str, list[Event]]:
+def _read_events(connection: Connection, streams: list[str], names: Sequence[str] = ()) -> dict[str, list[Event]]:
     """The events of these streams in sequence order, by stream.
 
     Read as plain values: `at` without the per-row type decorator, `data` as JSON text decoded in one call.
@@ -183,7 +189,7 @@ def _read_events(connection: Connection, streams: list[str]) -> dict[str, list[E
     event = models.Event
     query = (
         select(event.stream, event.seq, event.name, type_coerce(event.at, _AT), event.actor, cast(event.data, Text))
-        .where(event.stream.in_(streams))
+        .where(event.stream.in_(streams), *([event.name.in_(names)] if names else []))
         .order_by(event.stream, event.seq)
     )
     rows = connection.execute(query).all()
@@ -248,7 +254,7 @@ def service_conformance(
         protocol = app.protocol(session, la)
         calendar, today = MemoCalendar(app.calendar(protocol)), local_date(now)
         directory = staff_directory(session, la, today)
-        for case in iter_cases(session, conformance_cases(la, start, end), progress):
+        for case in iter_cases(session, conformance_cases(la, start, end), progress, names=EVENTS_READ):
             report.add(_facts(case, protocol, directory), evaluate_case(case.events, calendar, protocol, today))
         _audit(session, actor, la, f"conformance report {start}..{end}", now)
     return report.report()

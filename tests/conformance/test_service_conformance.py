@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from casepath.conformance.evaluate import EVENTS_READ, evaluate_case
+from casepath.conformance.facts import case_facts
 from casepath.domain.errors import BadRequest, Forbidden
 from casepath.services import cases, reports
 from tests.conformance.pathways import Driver
@@ -126,3 +128,25 @@ def test_progress_is_reported_as_cases_stream_through_and_every_table_has_a_csv(
         lines = reports.conformance_csv(report, table).splitlines()
         assert len(lines) == len(report[table]) + 1
     assert reports.conformance_csv(report, "rules").startswith("rule,title,group,met,breached,pending,overdue,")
+
+
+def test_the_events_the_report_leaves_unread_change_no_row_and_no_fact(d: Driver) -> None:
+    """The service report reads only `EVENTS_READ`: every case judged on them alone is judged as on its whole record."""
+    service(d)
+    d.child_protection_case()  # with the referral closed at the front door: every kind of event
+    core = d.factory.core
+    with core.db.transaction() as session:
+        protocol = core.protocol(session, 1)
+        calendar, today = core.calendar(protocol), date(2026, 1, 5)
+        where = reports.conformance_cases(1, *YEAR)
+        whole = {c.case_id: c for c in reports.iter_cases(session, where)}
+        read = {c.case_id: c for c in reports.iter_cases(session, where, names=EVENTS_READ)}
+    assert whole.keys() == read.keys() and len(whole) >= 6
+    assert any(len(read[i].events) < len(whole[i].events) for i in whole)  # something was left unread
+    for case_id, case in whole.items():
+        assert evaluate_case(read[case_id].events, calendar, protocol, today) == evaluate_case(
+            case.events, calendar, protocol, today
+        )
+        assert case_facts(case_id, case.child_id, read[case_id].events) == case_facts(
+            case_id, case.child_id, case.events
+        )
