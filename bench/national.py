@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from bench import generate
 from bench.report import write_section
+from casepath.conformance.evaluate import EVENTS_READ
 from casepath.domain.clock import FixedClock
 from casepath.services import inbox, reports
 from casepath.services.core import Casepath, Settings
@@ -161,7 +162,8 @@ def conformance_period(app: Casepath, la_id: int, cases: int) -> tuple[date, dat
 def bench_reports(app: Casepath, cases: int, children: int) -> tuple[list[str], list[tuple[str, float]]]:
     """Service conformance over the twelve months whose report reads nearest `cases` cases, and the CIN census
     2026 up to its first `children` children (the census is streamed child by child); the baseline of
-    conformance is reading the same cases' events (reports.iter_cases) without evaluating anything."""
+    conformance is reading the same cases' events, those the report reads (reports.iter_cases with
+    EVENTS_READ), without evaluating anything."""
     la_id = default_la_id(app)
     start, end, count = conformance_period(app, la_id, cases)
     conformance_s = timed(lambda: reports.service_conformance(app, None, start, end, la_id=la_id)) / 1000
@@ -173,7 +175,8 @@ def bench_reports(app: Casepath, cases: int, children: int) -> tuple[list[str], 
         "|---|---:|---:|---:|",
         f"| service conformance {start} to {end} | {count:,} cases | {conformance_s:.1f} | "
         f"{conformance_s / read_s:.1f} |",
-        f"| reading those cases' events alone (reports.iter_cases) | {count:,} cases | {read_s:.1f} | 1.0 |",
+        f"| reading the events it reads of those cases, alone (reports.iter_cases) | {count:,} cases | "
+        f"{read_s:.1f} | 1.0 |",
         f"| CIN census 2026, its first {seen['done']:,} children of {seen['total']:,} | {seen['done']:,} children "
         f"({seen['bytes'] / 1e6:.0f} MB of XML) | {census_s:.1f} | — |",
     ]
@@ -193,7 +196,7 @@ def _census(app: Casepath, la_id: int, children: int, seen: dict[str, int]) -> N
 
 def _read_cases(app: Casepath, la_id: int, start: date, end: date) -> None:
     with app.db.transaction() as session:
-        for _ in reports.iter_cases(session, reports.conformance_cases(la_id, start, end)):
+        for _ in reports.iter_cases(session, reports.conformance_cases(la_id, start, end), names=EVENTS_READ):
             pass
 
 
