@@ -89,16 +89,16 @@ class RecordIndex:
     ) -> list[int]:
         """The positions after `after` of events with these names, creating or completing tasks of these
         steps, or of these tasks: sorted, each once."""
-        found: list[int] = []
-        merged = False
-        for index, keys in ((self.named, names), (self.created, created), (self.completed, completed),
-                            (self.by_task, tasks)):  # fmt: skip
-            for key in keys:
-                positions = index.get(key)
-                if positions and positions[-1] > after:
-                    later = positions[bisect_right(positions, after) :] if after >= 0 else positions
-                    merged, found = bool(found), found + later
-        return sorted(set(found)) if merged else found
+        wanted = ((self.named, names), (self.created, created), (self.completed, completed), (self.by_task, tasks))
+        parts = [
+            positions[bisect_right(positions, after) :]
+            for index, keys in wanted
+            for key in keys
+            if (positions := index.get(key)) and positions[-1] > after
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        return sorted({p for part in parts for p in part})
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,15 @@ def _occurrence(record: CaseRecord, spec: TimedStep, run: TaskRun, deadline: Dea
     elif actor := _holder(record, run):  # an open step: name who has it, so a reviewer knows whom to ask
         note = f"{actor} has the task"
     return Occurrence(
-        rule=deadline.rule, subject=spec.subject, verb=spec.verb, due_on=deadline.due_on,
-        started_on=deadline.started_on, done_on=done_on, actor=actor, breaches=breaches, reasons=reasons,
-        lapsed_on=lapsed_on, note=note,
-    )  # fmt: skip
+        rule=deadline.rule,
+        subject=spec.subject,
+        verb=spec.verb,
+        due_on=deadline.due_on,
+        started_on=deadline.started_on,
+        done_on=done_on,
+        actor=actor,
+        breaches=breaches,
+        reasons=reasons,
+        lapsed_on=lapsed_on,
+        note=note,
+    )
