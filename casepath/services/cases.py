@@ -40,19 +40,28 @@ def lock_case(app: Casepath, session: Session, case_id: str, la_id: int) -> mode
     return case
 
 
-def lock_case_of_task(app: Casepath, session: Session, task_id: str, la_id: int) -> models.Case:
-    """Load the case a task belongs to for change, as `lock_case` does, in the same statement that finds it."""
+def lock_case_of_task(
+    app: Casepath, session: Session, task_id: str, la_id: int, *, with_instance: bool = False
+) -> tuple[models.Case, models.Task, models.Instance | None]:
+    """Load the case a task belongs to for change, as `lock_case` does, and the task itself read under the
+    lock, with its process instance too when the caller is going to run it: one statement on SQLite, two on
+    PostgreSQL (whose locking read returns the joined rows as they were before the lock was granted)."""
+    entities: list[Any] = [models.Case, models.Task] + ([models.Instance] if with_instance else [])
     query = (
-        select(models.Case)
+        select(*entities)
         .join(models.Task, models.Task.case_id == models.Case.id)
         .where(models.Task.id == task_id, models.Task.la_id == la_id, models.Case.la_id == la_id)
     )
-    if app.db.is_postgres:
-        query = query.with_for_update(of=models.Case)
-    case = session.scalars(query.execution_options(populate_existing=True)).first()
-    if case is None:
+    if with_instance:
+        query = query.join(models.Instance, models.Instance.id == models.Task.instance_id)
+    query = query.execution_options(populate_existing=True)
+    locking = query.with_for_update(of=models.Case) if app.db.is_postgres else query
+    found = session.execute(locking).first()
+    if found is None:
         raise NotFound("There is no such task, or you may not see it.")
-    return case
+    if app.db.is_postgres:  # the rows joined to the case come from the snapshot taken before the lock: read again
+        found = session.execute(query).one()
+    return found[0], found[1], found[2] if with_instance else None
 
 
 def start_referral(app: Casepath, actor: Actor, body: dict[str, Any]) -> dict[str, str]:

@@ -8,13 +8,13 @@ derive the human tasks from the engine, record the events, and save each touched
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from casepath.domain.calendar import end_of_day, local_date
@@ -40,8 +40,13 @@ class _Loaded:
 class CaseRun:
     """One unit of work on one case (the caller has locked the case row)."""
 
-    def __init__(self, app: Casepath, session: Session, case: models.Case, now: datetime) -> None:
+    def __init__(
+        self, app: Casepath, session: Session, case: models.Case, now: datetime, read: models.Instance | None = None
+    ) -> None:
+        """`read`: an instance of the case the caller has already read with it (loaded when first run)."""
         self.app, self.session, self.case, self.now = app, session, case, now
+        self._read = {read.id: read} if read is not None else {}
+        self._staff: dict[str, models.Staff] = {}
         self.version = app.version(session, case.process_version_id)
         self.protocol = app.protocol(session, case.la_id)
         self.calendar = app.calendar(self.protocol)
@@ -66,6 +71,15 @@ class CaseRun:
         records.keep(self.case.id, self._last, self.events)
         return event
 
+    def staff(self, usernames: Iterable[str]) -> dict[str, models.Staff]:
+        """Members of staff by username (those that exist), each read once in this unit of work."""
+        wanted = set(usernames)
+        missing = sorted(wanted - self._staff.keys())
+        if missing:
+            query = select(models.Staff).where(models.Staff.username.in_(missing))
+            self._staff.update((row.username, row) for row in self.session.scalars(query))
+        return {username: self._staff[username] for username in wanted if username in self._staff}
+
     def context(self) -> RunContext:
         return RunContext(now=self.now, case_id=self.case.id, deadline=self._deadline, handlers=self.app.handlers)
 
@@ -75,7 +89,7 @@ class CaseRun:
 
     def instance(self, instance_id: str) -> Instance:
         if instance_id not in self._loaded:
-            row = self.session.get(models.Instance, instance_id)
+            row = self._read.get(instance_id) or self.session.get(models.Instance, instance_id)
             assert row is not None and row.case_id == self.case.id
             self._loaded[instance_id] = _Loaded(row, Instance.load(self.version.diagrams, row.state))
         return self._loaded[instance_id].engine
@@ -254,16 +268,16 @@ class CaseRun:
                 self.escalate(payload, later=False)
 
     def _sync_tasks(self, loaded: _Loaded) -> None:
+        """Open a task row for each ready task of the instance that has no row yet (in any state), and cancel
+        the instance's open rows the pathway no longer waits on: one query reads both."""
         ready = {t.id: t for t in loaded.engine.ready_tasks()}
+        mine = and_(models.Task.instance_id == loaded.row.id, models.Task.state.in_(OPEN))
         existing = set()
-        for task in self.open_tasks(loaded.row.id):
+        for task in self.session.scalars(select(models.Task).where(or_(mine, models.Task.id.in_(list(ready))))):
             if task.id in ready:
                 existing.add(task.id)
-            else:
+            elif task.instance_id == loaded.row.id and task.state in OPEN:
                 self.cancel_task(task, "no longer part of the pathway", None)
-        unknown = [task_id for task_id in ready if task_id not in existing]
-        if unknown:  # a ready task without an open row: new, unless a row of it exists in another state
-            existing |= set(self.session.scalars(select(models.Task.id).where(models.Task.id.in_(unknown))))
         for task_id, view in ready.items():
             if task_id not in existing:
                 self.create_task(loaded.row, view.id, view.step, view.name, view.lane, view.form_key, view.data)
@@ -299,7 +313,6 @@ class CaseRun:
             data={k: data[k] for k in ("overdue_step", "overdue_task_id", "overdue_due_on") if k in data},
         )
         self.session.add(task)
-        self.session.flush()
         self.record(
             "task_created",
             None,

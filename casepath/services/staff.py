@@ -35,6 +35,11 @@ class Actor:
 
 def get_staff(session: Session, username: str, la_id: int | None = None) -> models.Staff:
     row = session.scalars(select(models.Staff).where(models.Staff.username == username)).first()
+    return active_staff(row, username, la_id)
+
+
+def active_staff(row: models.Staff | None, username: str, la_id: int | None = None) -> models.Staff:
+    """The row, when it is an active member of staff of the LA; otherwise there is no such member of staff."""
     if row is None or (la_id is not None and row.la_id != la_id) or not row.active:
         raise NotFound(f"There is no member of staff called {username!r}.")
     return row

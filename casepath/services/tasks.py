@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +39,15 @@ from casepath.services.cases import lock_case_of_task
 from casepath.services.core import Casepath
 from casepath.services.incidents import recording_incidents
 from casepath.services.runtime import OPEN, CaseRun
-from casepath.services.staff import Actor, get_staff, line_managers, managers_of, person_of, require_role
+from casepath.services.staff import (
+    Actor,
+    active_staff,
+    get_staff,
+    line_managers,
+    managers_of,
+    person_of,
+    require_role,
+)
 from casepath.services.views import case_tasks, case_view, require_match, task_etag, task_view
 from casepath.store import models
 
@@ -62,9 +70,8 @@ def authors_of(events: Sequence[Event], step: str) -> list[str]:
 
 
 def chains_of(
-    session: Session, usernames: set[str], managers: Mapping[str, str | None] | None = None
+    session: Session, rows: Iterable[models.Staff], managers: Mapping[str, str | None] | None = None
 ) -> dict[str, tuple[str, ...]]:
-    rows = session.scalars(select(models.Staff).where(models.Staff.username.in_(sorted(usernames))))
     return {row.username: line_managers(session, row, managers) for row in rows}
 
 
@@ -91,7 +98,7 @@ class CaseFacts:
 
 def case_facts(run: CaseRun, managers: Mapping[str, str | None] | None = None) -> CaseFacts:
     team = run.team
-    chains = chains_of(run.session, team.practitioners(), managers)
+    chains = chains_of(run.session, run.staff(team.practitioners()).values(), managers)
     return CaseFacts(team, chains, workers_of(run.events), run.events, run.protocol)
 
 
@@ -154,11 +161,15 @@ def _open(task: models.Task) -> None:
         raise TaskNotReady(f"This task is {task.state}: there is nothing more to do on it.")
 
 
-def _begin(app: Casepath, session: Session, actor: Actor, task_id: str) -> tuple[models.Task, CaseRun, Person]:
-    case = lock_case_of_task(app, session, task_id, actor.la_id)
-    task = _task(session, actor, task_id)  # read under the case's lock: no request changes it meanwhile
-    run = CaseRun(app, session, case, app.now(session))
-    person = person_of(session, get_staff(session, actor.username, actor.la_id), run.today)
+def _begin(
+    app: Casepath, session: Session, actor: Actor, task_id: str, *, to_run: bool = False
+) -> tuple[models.Task, CaseRun, Person]:
+    """Lock the task's case and read the task under the lock (no request changes it meanwhile); `to_run`:
+    read the task's process instance in the same statement, to run it."""
+    case, task, instance = lock_case_of_task(app, session, task_id, actor.la_id, with_instance=to_run)
+    run = CaseRun(app, session, case, app.now(session), instance)
+    rows = run.staff({actor.username, *run.team.practitioners()})  # the actor's and the case team's, at once
+    person = person_of(session, active_staff(rows.get(actor.username), actor.username, actor.la_id), run.today)
     return task, run, person
 
 
@@ -318,7 +329,7 @@ def _complete(
     if_match: Collection[str] | None = None,
     with_case: bool = True,
 ) -> dict[str, Any]:
-    task, run, person = _begin(app, session, actor, task_id)
+    task, run, person = _begin(app, session, actor, task_id, to_run=True)
     _open(task)
     authorise(run, task, person)
     if task.assignee and task.assignee != actor.username:
