@@ -76,11 +76,13 @@ def _check_specs(workflow: Any, spec: Any) -> None:
             )
 
 
-def migrate_instance(state: str, diagrams: Diagrams, process_id: str, context: runner.RunContext) -> Migrated:
-    """Move one saved instance onto `diagrams`; raise MigrationRefused saying why it cannot move.
-    Nothing is saved here: the caller dumps the returned instance when the whole case has moved."""
-    workflow = runner.SERIALIZER.deserialize_json(state)
-    workflow.script_engine = runner.SCRIPT_ENGINE
+def migrate_instance(
+    state: str, current: Diagrams, diagrams: Diagrams, process_id: str, context: runner.RunContext
+) -> Migrated:
+    """Move one saved instance from the diagrams it runs on (`current`) onto `diagrams`; raise MigrationRefused
+    saying why it cannot move. Nothing is saved here: the caller dumps the returned instance when the whole
+    case has moved."""
+    workflow = runner.load_workflow(current, state)
     spec, diff = _plan(workflow, diagrams, process_id)
     instance = runner.Instance(workflow)
     try:
@@ -88,19 +90,10 @@ def migrate_instance(state: str, diagrams: Diagrams, process_id: str, context: r
             migrate_workflow(diff, workflow, spec)
             _check_specs(workflow, spec)
             instance._run_engine()
-        runner.SERIALIZER.deserialize_json(instance.dump())  # the migrated state must load again
+        runner.load_workflow(diagrams, instance.dump())  # the migrated state must load again
     except (runner.EngineError, SpiffWorkflowException, KeyError) as err:
         raise MigrationRefused(f"the engine could not move it: {err}") from None
     return Migrated(instance, instance.messages_pending())
-
-
-def check_instance(state: str, diagrams: Diagrams, process_id: str, context: runner.RunContext) -> str | None:
-    """Why this instance cannot move to `diagrams` (None: it can). A dry run: nothing changes."""
-    try:
-        migrate_instance(state, diagrams, process_id, context)
-    except MigrationRefused as err:
-        return str(err)
-    return None
 
 
 # --- comparing two versions' diagrams ----------------------------------------------------------

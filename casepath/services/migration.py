@@ -49,7 +49,7 @@ def _plan(run: CaseRun, target: PublishedVersion) -> tuple[dict[str, Any], list[
     messages: list[Message] = []
     for row in run.active_instances():
         try:
-            result = migrate_instance(row.state, target.diagrams, row.process_id, run.context())
+            result = migrate_instance(row.state, run.version.diagrams, target.diagrams, row.process_id, run.context())
         except MigrationRefused as err:
             raise MigrationRefused(f"in the {row.process_id} phase, {err}") from None
         moved[row.id] = result.instance
