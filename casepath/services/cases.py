@@ -44,8 +44,10 @@ def lock_case_of_task(
     app: Casepath, session: Session, task_id: str, la_id: int, *, with_instance: bool = False
 ) -> tuple[models.Case, models.Task, models.Instance | None]:
     """Load the case a task belongs to for change, as `lock_case` does, and the task itself read under the
-    lock, with its process instance too when the caller is going to run it: one statement on SQLite, two on
-    PostgreSQL (whose locking read returns the joined rows as they were before the lock was granted)."""
+    lock, with its process instance too when the caller is going to run it: one statement. On PostgreSQL the
+    task and instance rows are locked too, after the case (every writer takes the case first, so no deadlock):
+    a locking read returns the newest version of each row it locks, but of a row it only joins, the version
+    in the snapshot taken before it waited for the lock."""
     entities: list[Any] = [models.Case, models.Task] + ([models.Instance] if with_instance else [])
     query = (
         select(*entities)
@@ -54,13 +56,11 @@ def lock_case_of_task(
     )
     if with_instance:
         query = query.join(models.Instance, models.Instance.id == models.Task.instance_id)
-    query = query.execution_options(populate_existing=True)
-    locking = query.with_for_update(of=models.Case) if app.db.is_postgres else query
-    found = session.execute(locking).first()
+    if app.db.is_postgres:
+        query = query.with_for_update(of=entities)
+    found = session.execute(query.execution_options(populate_existing=True)).first()
     if found is None:
         raise NotFound("There is no such task, or you may not see it.")
-    if app.db.is_postgres:  # the rows joined to the case come from the snapshot taken before the lock: read again
-        found = session.execute(query).one()
     return found[0], found[1], found[2] if with_instance else None
 
 
