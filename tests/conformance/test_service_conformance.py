@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 from typing import Any
 
@@ -150,3 +151,28 @@ def test_the_events_the_report_leaves_unread_change_no_row_and_no_fact(d: Driver
         assert case_facts(case_id, case.child_id, read[case_id].events) == case_facts(
             case_id, case.child_id, case.events
         )
+
+
+def test_the_report_pauses_the_cyclic_garbage_collector_only_while_it_runs(
+    d: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d.s17_case()
+    seen = []
+    real = reports.evaluate_case
+
+    def watched(*args: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args)
+
+    monkeypatch.setattr(reports, "evaluate_case", watched)
+    assert gc.isenabled()
+    reports.service_conformance(d.factory.core, d.staff.rev, *YEAR)
+    assert seen == [False] and gc.isenabled()
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("a rule failed")
+
+    monkeypatch.setattr(reports, "evaluate_case", broken)
+    with pytest.raises(RuntimeError):
+        reports.service_conformance(d.factory.core, d.staff.rev, *YEAR)
+    assert gc.isenabled()
