@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from casepath.domain.calendar import local_date
 from casepath.domain.errors import Conflict, InvalidForm, NotFound
+from casepath.domain.protocol import LocalProtocol
 from casepath.domain.upn import upn_is_valid
 from casepath.services import access
-from casepath.services.core import Casepath
+from casepath.services.core import Casepath, newest_protocol
 from casepath.services.incidents import recording_incidents
 from casepath.services.runtime import CaseRun
 from casepath.services.staff import Actor, get_staff, require_role
@@ -42,15 +43,16 @@ def lock_case(app: Casepath, session: Session, case_id: str, la_id: int) -> mode
 
 def lock_case_of_task(
     app: Casepath, session: Session, task_id: str, la_id: int, *, with_instance: bool = False
-) -> tuple[models.Case, models.Task, models.Instance | None]:
+) -> tuple[models.Case, models.Task, models.Instance | None, LocalProtocol]:
     """Load the case a task belongs to for change, as `lock_case` does, and the task itself read under the
     lock, with its process instance too when the caller is going to run it: one statement. On PostgreSQL the
     task and instance rows are locked too, after the case (every writer takes the case first, so no deadlock):
     a locking read returns the newest version of each row it locks, but of a row it only joins, the version
-    in the snapshot taken before it waited for the lock."""
+    in the snapshot taken before it waited for the lock. The LA's protocol in force is read with them (a
+    protocol published meanwhile is as if published just after: the protocol is not the case's to lock)."""
     entities: list[Any] = [models.Case, models.Task] + ([models.Instance] if with_instance else [])
     query = (
-        select(*entities)
+        select(*entities, newest_protocol(la_id))
         .join(models.Task, models.Task.case_id == models.Case.id)
         .where(models.Task.id == task_id, models.Task.la_id == la_id, models.Case.la_id == la_id)
     )
@@ -61,7 +63,8 @@ def lock_case_of_task(
     found = session.execute(query.execution_options(populate_existing=True)).first()
     if found is None:
         raise NotFound("There is no such task, or you may not see it.")
-    return found[0], found[1], found[2] if with_instance else None
+    protocol = app.protocol_at(session, la_id, found[-1])
+    return found[0], found[1], found[2] if with_instance else None, protocol
 
 
 def start_referral(app: Casepath, actor: Actor, body: dict[str, Any]) -> dict[str, str]:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
 from casepath.domain.calendar import WorkingDayCalendar
@@ -63,6 +63,12 @@ def _proxies(value: str) -> int:
     return int(value)
 
 
+def newest_protocol(la_id: int) -> ScalarSelect[Any]:
+    """The number of the LA's newest protocol (None: it has none), to read in the same statement as other rows
+    (and then `Casepath.protocol_at`)."""
+    return select(func.max(models.Protocol.version)).where(models.Protocol.la_id == la_id).scalar_subquery()
+
+
 @dataclass
 class PublishedVersion:
     id: int
@@ -82,6 +88,7 @@ class Casepath:
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
         self._versions: dict[int, PublishedVersion] = {}
+        self._protocols: dict[tuple[int, int], LocalProtocol] = {}
         WorkingDayCalendar().is_working_day(self.clock.now().date())  # load bank holidays before the first request
 
     @property
@@ -132,6 +139,18 @@ class Casepath:
         )
         row = session.scalars(query).first()
         return LocalProtocol.from_dict(row.data) if row else LocalProtocol()
+
+    def protocol_at(self, session: Session, la_id: int, version: int | None) -> LocalProtocol:
+        """The LA's protocol of this version, parsed once and kept (a version is never changed); `version`
+        None: the LA has none yet, so the defaults. With `newest_protocol`, read with other rows."""
+        if version is None:
+            return LocalProtocol()
+        if (la_id, version) not in self._protocols:
+            query = select(models.Protocol.data).where(
+                models.Protocol.la_id == la_id, models.Protocol.version == version
+            )
+            self._protocols[(la_id, version)] = LocalProtocol.from_dict(session.scalars(query).one())
+        return self._protocols[(la_id, version)]
 
     def calendar(self, protocol: LocalProtocol) -> WorkingDayCalendar:
         return WorkingDayCalendar(protocol.extra_holidays, protocol.working_day_convention)

@@ -22,6 +22,7 @@ from casepath.domain.deadlines import due_for_step
 from casepath.domain.errors import Incident, TaskNotReady
 from casepath.domain.events import Event
 from casepath.domain.people import HELD_BY, CaseTeam
+from casepath.domain.protocol import LocalProtocol
 from casepath.engine.runner import SERIALIZER_VERSION, EngineError, Instance, Message, RunContext
 from casepath.services import records
 from casepath.services.core import Casepath
@@ -41,14 +42,21 @@ class CaseRun:
     """One unit of work on one case (the caller has locked the case row)."""
 
     def __init__(
-        self, app: Casepath, session: Session, case: models.Case, now: datetime, read: models.Instance | None = None
+        self,
+        app: Casepath,
+        session: Session,
+        case: models.Case,
+        now: datetime,
+        read: models.Instance | None = None,
+        protocol: LocalProtocol | None = None,
     ) -> None:
-        """`read`: an instance of the case the caller has already read with it (loaded when first run)."""
+        """`read`: an instance of the case the caller has already read with it (loaded when first run);
+        `protocol`: the LA's protocol in force, when the caller has read it."""
         self.app, self.session, self.case, self.now = app, session, case, now
         self._read = {read.id: read} if read is not None else {}
         self._staff: dict[str, models.Staff] = {}
         self.version = app.version(session, case.process_version_id)
-        self.protocol = app.protocol(session, case.la_id)
+        self.protocol = protocol if protocol is not None else app.protocol(session, case.la_id)
         self.calendar = app.calendar(self.protocol)
         self.events, self._last = records.stream_events(session, case.id)
         self._loaded: dict[str, _Loaded] = {}
@@ -269,11 +277,19 @@ class CaseRun:
 
     def _sync_tasks(self, loaded: _Loaded) -> None:
         """Open a task row for each ready task of the instance that has no row yet (in any state), and cancel
-        the instance's open rows the pathway no longer waits on: one query reads both."""
+        the instance's open rows the pathway no longer waits on: one query reads both. It does not flush what
+        this unit of work changed: a row it returns is the one in the session, as changed (a task just completed
+        is not open), and the rows added and not yet written are counted with it; all is written at once at the end
+        (the step's events in one statement)."""
         ready = {t.id: t for t in loaded.engine.ready_tasks()}
         mine = and_(models.Task.instance_id == loaded.row.id, models.Task.state.in_(OPEN))
         existing = set()
-        for task in self.session.scalars(select(models.Task).where(or_(mine, models.Task.id.in_(list(ready))))):
+        with self.session.no_autoflush:
+            query = select(models.Task).where(or_(mine, models.Task.id.in_(list(ready))))
+            found = {task.id: task for task in self.session.scalars(query)}
+        added = [row for row in self.session.new if isinstance(row, models.Task) and row.instance_id == loaded.row.id]
+        found.update((task.id, task) for task in sorted(added, key=lambda task: task.id))
+        for task in found.values():
             if task.id in ready:
                 existing.add(task.id)
             elif task.instance_id == loaded.row.id and task.state in OPEN:

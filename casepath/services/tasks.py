@@ -166,8 +166,8 @@ def _begin(
 ) -> tuple[models.Task, CaseRun, Person]:
     """Lock the task's case and read the task under the lock (no request changes it meanwhile); `to_run`:
     read the task's process instance in the same statement, to run it."""
-    case, task, instance = lock_case_of_task(app, session, task_id, actor.la_id, with_instance=to_run)
-    run = CaseRun(app, session, case, app.now(session), instance)
+    case, task, instance, protocol = lock_case_of_task(app, session, task_id, actor.la_id, with_instance=to_run)
+    run = CaseRun(app, session, case, app.now(session), instance, protocol)
     rows = run.staff({actor.username, *run.team.practitioners()})  # the actor's and the case team's, at once
     person = person_of(session, active_staff(rows.get(actor.username), actor.username, actor.la_id), run.today)
     return task, run, person

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -135,6 +135,19 @@ def test_deadlines_and_timers_count_with_the_one_off_holidays_of_the_protocol_in
     assert (len(office.tasks(before, "overdue_review")), len(office.tasks(after, "overdue_review"))) == (1, 0)
     office.tick(london("2025-06-11", 0, 0))
     assert len(office.tasks(after, "overdue_review")) == 1
+
+
+def test_a_step_completed_after_a_protocol_is_published_counts_with_the_new_one(
+    office: Office, factory: Any, core: Any
+) -> None:
+    first, second = office.refer(london("2025-06-05", 9)), office.refer(london("2025-06-05", 10))
+    office.decide(first, london("2025-06-06", 9))
+    publish_protocol(core, factory.admin, {"extra_holidays": ["2025-06-09"]}, "Council closure day.")
+    office.decide(second, london("2025-06-06", 10))  # the same process: the protocol read with the case is the new one
+    before, after = (
+        date.fromisoformat(office.task(c, "allocate_lead_practitioner")["due_on"]) for c in (first, second)
+    )
+    assert after - before == timedelta(days=1)
 
 
 def test_an_la_that_counts_the_trigger_day_as_day_one_gets_the_decision_due_the_same_day(
