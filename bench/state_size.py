@@ -158,8 +158,9 @@ def _json(value: Any) -> str:
     return "" if value is None else json.dumps(value, default=str)
 
 
-def run_backend(url: str, sizes: tuple[int, int]) -> dict[int, LongCase]:
-    """The short case, the long one, the short one again (its timed steps are pooled), on one database."""
+def run_backend(url: str, sizes: tuple[int, int], rounds: int) -> dict[int, LongCase]:
+    """Each round: the short case, the long one, the short one again, on one database; the timed steps of
+    every case of a size are pooled."""
     from handlers import REGISTRY  # noqa: PLC0415
     from tests.factories import Factory  # noqa: PLC0415
 
@@ -168,11 +169,14 @@ def run_backend(url: str, sizes: tuple[int, int]) -> dict[int, LongCase]:
     factory = Factory(core)
     people = staff(factory)
     short, long = sizes
-    found = {short: drive_case(core, factory, people, short, time_view=True)[1]}
-    found[long] = drive_case(core, factory, people, long, time_view=True)[1]
-    again = drive_case(core, factory, people, short, time_view=True)[1]  # before and after: load changes hit both
-    found[short].timed += again.timed
-    found[short].view_times += again.view_times
+    found: dict[int, LongCase] = {}
+    for _ in range(rounds):
+        for size in (short, long, short):  # before and after: load changes hit both
+            case = drive_case(core, factory, people, size, time_view=True)[1]
+            if size in found:
+                case.timed += found[size].timed
+                case.view_times += found[size].view_times
+            found[size] = case
     core.db.dispose()
     return found
 
@@ -181,13 +185,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench state_size")
     parser.add_argument("--short", type=int, default=20)
     parser.add_argument("--long", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args(argv)
     sizes = (args.short, args.long)
     backends = {"SQLite": ""} | ({} if args.no_postgres else {"PostgreSQL": ""})
     lines = [
         "| database | steps | stored bytes per step (state / events / tasks) | largest engine state, bytes "
-        "| `complete_task` ms, median of last 10 | SQL statements, last 10 | case view ms, median of last 10 |",
+        f"| `complete_task` ms, median of last {LAST} | SQL statements, last {LAST} "
+        f"| case view ms, median of last {LAST} |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     ratios = []
@@ -195,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         for backend in backends:
             pg = f"casepath_bench_size_{os.getpid()}"
             url = f"sqlite:///{tmp}/size.db" if backend == "SQLite" else fresh_database(pg)
-            found = run_backend(url, sizes)
+            found = run_backend(url, sizes, args.rounds)
             if backend != "SQLite":
                 drop_database(pg)
             for size, case in found.items():
@@ -228,8 +234,9 @@ def main(argv: list[str] | None = None) -> int:
         "count every instance's engine state (JSON), every event's data (JSON) and hashes, and every task row's "
         "form data and draft; divided by the number of steps. The time is `complete_task` alone (the claim and "
         f"the look-up are not timed) with its lean answer (`with_case=False`: the task alone), median of the last "
-        f"{LAST} steps of each case; the cases run in one process on one database, the short one before and "
-        "after the long one (its timed steps pooled), so a change of load hits both. The case view, "
+        f"{LAST} steps of every case of a size; the cases run in one process on one database, in "
+        f"{args.rounds} rounds of the short one, the long one and the short one again (the timed steps of each "
+        "size pooled), so a change of load hits both. The case view, "
         "which the API's completion answer adds, is timed apart after each of those steps (it evaluates every "
         "statutory clock of the case). Aim: the long case at most 1.5× per step.\n\n"
         f"Command: `{command}` "
