@@ -131,14 +131,8 @@ class Casepath:
         return self.version(session, version_id)
 
     def protocol(self, session: Session, la_id: int) -> LocalProtocol:
-        query = (
-            select(models.Protocol)
-            .where(models.Protocol.la_id == la_id)
-            .order_by(models.Protocol.version.desc())
-            .limit(1)
-        )
-        row = session.scalars(query).first()
-        return LocalProtocol.from_dict(row.data) if row else LocalProtocol()
+        """The LA's protocol in force (its newest version)."""
+        return self.protocol_at(session, la_id, session.scalar(select(newest_protocol(la_id))))
 
     def protocol_at(self, session: Session, la_id: int, version: int | None) -> LocalProtocol:
         """The LA's protocol of this version, parsed once and kept (a version is never changed); `version`
