@@ -289,7 +289,7 @@ TABLES = {
     "children": ["id", "la_id", "first_name", "last_name", "date_of_birth", "expected_date_of_birth", "sex",
                  "ethnicity", "disabilities", "upn", "created_at"],
     "cases": ["id", "la_id", "child_id", "process_version_id", "status", "phase", "people", "received_at", "closed_on",
-              "closure_reason", "incident", "version", "created_at", "updated_at"],
+              "closure_reason", "incident", "version", "created_at", "updated_at", "last_seq", "last_hash"],
     "instances": ["id", "case_id", "process_id", "state", "serializer_version", "status", "next_timer_at",
                   "started_at", "updated_at"],
     "tasks": ["id", "case_id", "instance_id", "la_id", "step", "name", "role", "form_key", "state", "assignee",
@@ -297,6 +297,7 @@ TABLES = {
               "reminded_at"],
     "events": ["stream", "la_id", "seq", "name", "at", "actor", "data", "prev_hash", "hash"],
 }  # fmt: skip
+HEAD = ("last_seq", "last_hash")  # the last two columns of a case
 COMPACTED = "{}"  # a copied finished instance's state: the services never load a finished instance again
 NAME_COLUMNS = {"actor", "assignee", "completed_by", "team"}
 
@@ -395,8 +396,9 @@ def compile_templates(app: Casepath) -> list[Template]:
                 last=max(days),
             )
             for table, rows in tables.items():
+                columns = [c for c in TABLES[table] if c not in HEAD]  # a copy's chain head is its own (`rows`)
                 template.lines[table] = [
-                    _fields(compiler.compile("\t".join(_escape(_value(c, r[c])) for c in TABLES[table]))) for r in rows
+                    _fields(compiler.compile("\t".join(_escape(_value(c, r[c])) for c in columns))) for r in rows
                 ]
             for e in event_rows:
                 assert e["hash"] == event_hash(e["prev_hash"], e["stream"], e["seq"], e["name"], e["at"], e["actor"],
@@ -444,17 +446,25 @@ class Copier:
         """(table, COPY line) for every row of one copy, events with their rebuilt hash chain."""
         values = self.values(template, number, group, shift)
         common = {"la_id": self.la_id, "process_version_id": self.version_id}
-        for table in ("children", "cases", "instances", "tasks"):
-            for line in template.lines[table]:
-                yield table, line.format(*values, **common)
-        stream, prev = "", GENESIS
+        events: list[str] = []
+        heads: dict[str, str] = {}  # each case's chain head (last seq and hash), which its row carries
+        stream, prev, seq = "", GENESIS, 0
         for stream_format, body, line in template.events:
             this = stream_format.format(*values)
             if this != stream:
-                stream, prev = this, GENESIS
+                stream, prev, seq = this, GENESIS, 0
             digest = hashlib.sha256(body.format(*values, prev=prev).encode()).hexdigest()
-            yield "events", line.format(*values, prev=prev, hash=digest, **common)
-            prev = digest
+            events.append(line.format(*values, prev=prev, hash=digest, **common))
+            prev, seq = digest, seq + 1
+            heads[stream] = f"{seq}\t{digest}"
+        for table in ("children", "cases", "instances", "tasks"):
+            for line in template.lines[table]:
+                line = line.format(*values, **common)
+                if table == "cases":
+                    line += "\t" + heads.get(line.split("\t", 1)[0], f"0\t{GENESIS}")
+                yield table, line
+        for line in events:
+            yield "events", line
 
 
 def group_name(group: int, name: str) -> str:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+GENESIS = "0" * 64  # the hash before a stream's first event
+
 
 @dataclass(frozen=True)
 class Event:

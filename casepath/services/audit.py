@@ -12,10 +12,15 @@ from casepath.store import models
 
 
 def verify_all(app: Casepath, only: str | None = None) -> Iterator[tuple[str, int, str]]:
-    """(stream, seq, why) for the first tampered event of each stream whose chain is broken."""
+    """(stream, seq, why) for the first tampered event of each stream whose chain is broken: every stream with
+    events, and every case (a case whose events were all deleted has none)."""
     with app.db.transaction() as session:
-        streams = [only] if only else list(session.scalars(select(models.Event.stream).distinct()))
+        if only:
+            streams = [only]
+        else:
+            found = set(session.scalars(select(models.Event.stream).distinct()))
+            streams = sorted(found | set(session.scalars(select(models.Case.id).where(models.Case.last_seq > 0))))
         for stream in streams:
             bad = records.verify(session, stream)
             if bad is not None:
-                yield stream, bad.seq, "its hash does not match its content or the event before it"
+                yield stream, *bad

@@ -19,14 +19,13 @@ def record_incident(app: Casepath, actor: str | None, err: Incident) -> None:
     if not err.case_id:
         return
     with app.db.transaction() as session:
-        case = session.get(models.Case, err.case_id)
+        case = session.get(models.Case, err.case_id, with_for_update=True)  # the case's chain moves
         if case is None:
             return
         case.incident = f"{err.element or 'diagram'}: {err.error}"[:2000]
-        records.append(
+        records.append_to_case(
             session,
-            case.id,
-            case.la_id,
+            case,
             "incident",
             actor,
             {"element": err.element, "error": err.error},

@@ -12,10 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casepath.domain.events import Event
+from casepath.domain.events import GENESIS, Event
 from casepath.store import models
 
-GENESIS = "0" * 64
 KEPT_EVENTS = 100_000  # events this process keeps between units of work, least recently used streams go first
 
 
@@ -33,33 +32,38 @@ def last_event(session: Session, stream: str) -> models.Event | None:
     return session.scalars(query).first()
 
 
-def append(
-    session: Session,
-    stream: str,
-    la_id: int,
-    name: str,
-    actor: str | None,
-    data: dict[str, Any],
-    at: datetime,
-    after: models.Event | None = None,
+def _event(
+    stream: str, la_id: int, seq: int, prev_hash: str, name: str, actor: str | None, data: dict[str, Any], at: datetime
 ) -> models.Event:
-    """Add one event to a stream. The caller holds the stream's lock (the case row, or the LA)."""
     at = at.astimezone(UTC)
-    previous = after if after is not None else last_event(session, stream)
-    seq = previous.seq + 1 if previous else 1
-    prev_hash = previous.hash if previous else GENESIS
     clean = json.loads(json.dumps(data, default=str))
-    row = models.Event(
-        stream=stream,
-        la_id=la_id,
-        seq=seq,
-        name=name,
-        at=at,
-        actor=actor,
-        data=clean,
-        prev_hash=prev_hash,
-        hash=event_hash(prev_hash, stream, seq, name, at, actor, clean),
+    digest = event_hash(prev_hash, stream, seq, name, at, actor, clean)
+    return models.Event(
+        stream=stream, la_id=la_id, seq=seq, name=name, at=at, actor=actor, data=clean, prev_hash=prev_hash, hash=digest
     )
+
+
+def append(
+    session: Session, stream: str, la_id: int, name: str, actor: str | None, data: dict[str, Any], at: datetime
+) -> models.Event:
+    """Add one event to an LA's configuration stream (`la:<code>`; the caller holds the LA). A case's events
+    go through `append_to_case`, which moves the chain head kept on the case."""
+    if not stream.startswith("la:"):
+        raise ValueError(f"{stream!r} is not a configuration stream: record a case's events with append_to_case")
+    previous = last_event(session, stream)
+    row = _event(stream, la_id, previous.seq + 1 if previous else 1, previous.hash if previous else GENESIS,
+                 name, actor, data, at)  # fmt: skip
+    session.add(row)
+    return row
+
+
+def append_to_case(
+    session: Session, case: models.Case, name: str, actor: str | None, data: dict[str, Any], at: datetime
+) -> models.Event:
+    """Add one event to a case's record, after the head of its chain, and move the head (the caller holds the
+    case: locked on PostgreSQL; on SQLite the case's version counter refuses a concurrent append)."""
+    row = _event(case.id, case.la_id, (case.last_seq or 0) + 1, case.last_hash or GENESIS, name, actor, data, at)
+    case.last_seq, case.last_hash = row.seq, row.hash
     session.add(row)
     return row
 
@@ -73,14 +77,25 @@ def list_events(session: Session, stream: str) -> list[models.Event]:
     return list(session.scalars(query))
 
 
-def verify(session: Session, stream: str) -> models.Event | None:
-    """The first event whose hash does not match its content or its predecessor; None when intact."""
-    prev_hash = GENESIS
+def verify(session: Session, stream: str) -> tuple[int, str] | None:
+    """Where a stream's record is broken (the event's seq, and why), or None when it is intact. Each event
+    carries the hash of its content and its predecessor's; a case's record must end at the chain head its case
+    row names, so events cut off the end, or a last event rewritten together with its hash, show too."""
+    prev_hash, last_seq = GENESIS, 0
     for row in list_events(session, stream):
         expected = event_hash(prev_hash, stream, row.seq, row.name, row.at, row.actor, row.data)
         if row.prev_hash != prev_hash or row.hash != expected:
-            return row
-        prev_hash = row.hash
+            return row.seq, "its hash does not match its content or the event before it"
+        prev_hash, last_seq = row.hash, row.seq
+    case = None if stream.startswith("la:") else session.get(models.Case, stream)
+    if case is None:
+        return None
+    if case.last_seq > last_seq:
+        return last_seq + 1, f"it is missing: the record ends at event {last_seq}, the case's chain at {case.last_seq}"
+    if case.last_seq < last_seq:
+        return case.last_seq + 1, f"added behind the application's back: the case's chain ends at {case.last_seq}"
+    if case.last_hash != prev_hash:
+        return last_seq, "it is not the last event the case's chain names: it was rewritten with its hash"
     return None
 
 
@@ -117,19 +132,21 @@ class _Kept:
 KEPT = _Kept(KEPT_EVENTS)
 
 
-def stream_events(session: Session, stream: str) -> tuple[list[Event], models.Event | None]:
-    """Every event of a stream (as the domain sees them) and the last stored one, reading only the last one
-    when this process already holds the stream up to that one."""
-    last = last_event(session, stream)
-    if last is None:
-        return [], None
-    events = KEPT.get(stream, last.hash)
+def stream_events(session: Session, case: models.Case) -> list[Event]:
+    """Every event of a case (as the domain sees them) up to the head of its chain as the case row stands,
+    read only when this process does not already hold the stream up to that head."""
+    if not case.last_seq:
+        return []
+    events = KEPT.get(case.id, case.last_hash)
     if events is None:
-        events = [to_domain(r) for r in list_events(session, stream)]
-        KEPT.put(stream, last.hash, events)
-    return events, last
+        query = select(models.Event).where(models.Event.stream == case.id, models.Event.seq <= case.last_seq)
+        rows = list(session.scalars(query.order_by(models.Event.seq)))
+        events = [to_domain(r) for r in rows]
+        if rows and rows[-1].hash == case.last_hash:  # a chain that does not end at the head is not held
+            KEPT.put(case.id, case.last_hash, events)
+    return events
 
 
-def keep(stream: str, last: models.Event, events: list[Event]) -> None:
-    """Remember a stream as it stands after an append (it matches the stored record once that is committed)."""
-    KEPT.put(stream, last.hash, events)
+def keep(case: models.Case, events: list[Event]) -> None:
+    """Remember a case's stream as it stands after an append (it matches the stored record once committed)."""
+    KEPT.put(case.id, case.last_hash, events)

@@ -107,7 +107,7 @@ def remind_task(app: Casepath, task_id: str, today: date, horizon: date) -> bool
                 "team": task.team,
                 "working_days_left": app.calendar(app.protocol(session, case.la_id)).working_days_between(today, due),
             }
-            records.append(session, case.id, case.la_id, "task_reminder", None, data, now)
+            records.append_to_case(session, case, "task_reminder", None, data, now)
             return True
     except Conflict:
         log.info("task %s changed while being reminded; it is reminded on the next pass", task_id)

@@ -58,7 +58,7 @@ class CaseRun:
         self.version = app.version(session, case.process_version_id)
         self.protocol = protocol if protocol is not None else app.protocol(session, case.la_id)
         self.calendar = app.calendar(self.protocol)
-        self.events, self._last = records.stream_events(session, case.id)
+        self.events = records.stream_events(session, case)
         self._loaded: dict[str, _Loaded] = {}
         self._early_escalations: list[dict[str, Any]] = []
 
@@ -71,12 +71,9 @@ class CaseRun:
         return CaseTeam.from_dict(self.case.people)
 
     def record(self, name: str, actor: str | None, data: dict[str, Any]) -> Event:
-        self._last = records.append(
-            self.session, self.case.id, self.case.la_id, name, actor, data, self.now, after=self._last
-        )
-        event = records.to_domain(self._last)
+        event = records.to_domain(records.append_to_case(self.session, self.case, name, actor, data, self.now))
         self.events.append(event)
-        records.keep(self.case.id, self._last, self.events)
+        records.keep(self.case, self.events)
         return event
 
     def staff(self, usernames: Iterable[str]) -> dict[str, models.Staff]:

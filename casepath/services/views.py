@@ -109,7 +109,7 @@ def conformance(
     """The case's statutory clocks, from its event record (`events`: the record already in hand, if any)."""
     protocol = app.protocol(session, case.la_id)
     if events is None:
-        events = records.stream_events(session, case.id)[0]
+        events = records.stream_events(session, case)
     today = local_date(app.now(session))
     return [r.to_dict() for r in evaluate_case(events, app.calendar(protocol), protocol, today)]
 

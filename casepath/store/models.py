@@ -9,6 +9,8 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from casepath.domain.events import GENESIS
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on SQLite and PostgreSQL alike."""
@@ -129,6 +131,10 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # the head of the case's hash chain (its last event), moved with every event recorded on the case: the
+    # case row is locked for every change, so a unit of work knows where the chain stands without reading it
+    last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS, server_default=GENESIS)
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it from the class
 
 

@@ -129,6 +129,7 @@ def clone_case(session: Session, case_id: str, copies: int) -> None:
                 {**columns(event), "id": None, "stream": stream, "data": data, "prev_hash": previous, "hash": digest}
             )
             previous = digest
+        rows[models.Case][-1]["last_hash"] = previous  # the copy's own chain head
     for model, values in rows.items():
         if model is models.Event:
             values = [{k: v for k, v in value.items() if k != "id"} for value in values]
