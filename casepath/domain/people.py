@@ -86,7 +86,6 @@ class Person:
     competencies: tuple[str, ...] = ()
     team: str = ""
     employer: str = "la"
-    line_managers: tuple[str, ...] = ()  # the whole chain, nearest first
 
     @property
     def social_worker(self) -> bool:

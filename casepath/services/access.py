@@ -49,7 +49,7 @@ def may_take(app: Casepath, session: Session, actor: Actor) -> Callable[[models.
     task, the reference the inbox's SQL (inbox.may_take_clause) is tested against. Independence and four eyes
     are left to the claim itself, which says why."""
     today = local_date(app.now(session))
-    person = person_of(session, get_staff(session, actor.username, actor.la_id), today)
+    person = person_of(get_staff(session, actor.username, actor.la_id), today)
     protocol = app.protocol(session, actor.la_id)
     teams: dict[str, CaseTeam] = {}
 

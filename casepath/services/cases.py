@@ -41,19 +41,35 @@ def lock_case(app: Casepath, session: Session, case_id: str, la_id: int) -> mode
     return case
 
 
+@dataclass
+class Locked:
+    """What `lock_case_of_task` read: the case, the task, its instance (when asked for), the LA's protocol in
+    force and the actor's own staff row (None if there is none)."""
+
+    case: models.Case
+    task: models.Task
+    instance: models.Instance | None
+    protocol: LocalProtocol
+    staff: models.Staff | None
+
+
 def lock_case_of_task(
-    app: Casepath, session: Session, task_id: str, la_id: int, *, with_instance: bool = False
-) -> tuple[models.Case, models.Task, models.Instance | None, LocalProtocol]:
+    app: Casepath, session: Session, task_id: str, actor: Actor, *, with_instance: bool = False
+) -> Locked:
     """Load the case a task belongs to for change, as `lock_case` does, and the task itself read under the
     lock, with its process instance too when the caller is going to run it: one statement. On PostgreSQL the
     task and instance rows are locked too, after the case (every writer takes the case first, so no deadlock):
     a locking read returns the newest version of each row it locks, but of a row it only joins, the version
-    in the snapshot taken before it waited for the lock. The LA's protocol in force is read with them (a
-    protocol published meanwhile is as if published just after: the protocol is not the case's to lock)."""
+    in the snapshot taken before it waited for the lock. The LA's protocol in force and the actor's staff row
+    are read with them: neither is the case's to lock, and a change to either made meanwhile is as if made
+    just after (the actor's row is joined on the actor's name alone, never on a column of a locked row, so
+    the lock's recheck of a changed case cannot drop it)."""
+    la_id = actor.la_id
     entities: list[Any] = [models.Case, models.Task] + ([models.Instance] if with_instance else [])
     query = (
-        select(*entities, newest_protocol(la_id))
+        select(*entities, models.Staff, newest_protocol(la_id))
         .join(models.Task, models.Task.case_id == models.Case.id)
+        .outerjoin(models.Staff, models.Staff.username == actor.username)
         .where(models.Task.id == task_id, models.Task.la_id == la_id, models.Case.la_id == la_id)
     )
     if with_instance:
@@ -64,7 +80,7 @@ def lock_case_of_task(
     if found is None:
         raise NotFound("There is no such task, or you may not see it.")
     protocol = app.protocol_at(session, la_id, found[-1])
-    return found[0], found[1], found[2] if with_instance else None, protocol
+    return Locked(found[0], found[1], found[2] if with_instance else None, protocol, found[-2])
 
 
 def start_referral(app: Casepath, actor: Actor, body: dict[str, Any]) -> dict[str, str]:

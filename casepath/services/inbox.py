@@ -75,7 +75,7 @@ def may_take_clause(app: Casepath, session: Session, me: models.Staff, today: da
     task's lane, whether its step is s47 work, and (for the lead practitioner lane) whether the caller is the
     case's lead practitioner. The checks themselves are asked once for each combination, so the rules stay in
     the domain."""
-    person = person_of(session, me, today)
+    person = person_of(me, today)
     protocol = app.protocol(session, me.la_id)
     social_work_only = models.Task.step.in_(SOCIAL_WORK_ONLY)
     leads = select(models.Case.id).where(

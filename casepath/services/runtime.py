@@ -76,6 +76,11 @@ class CaseRun:
         records.keep(self.case, self.events)
         return event
 
+    def know_staff(self, row: models.Staff | None) -> None:
+        """A member of staff's row the caller has read in this unit of work."""
+        if row is not None:
+            self._staff[row.username] = row
+
     def staff(self, usernames: Iterable[str]) -> dict[str, models.Staff]:
         """Members of staff by username (those that exist), each read once in this unit of work."""
         wanted = set(usernames)
@@ -100,10 +105,15 @@ class CaseRun:
         return self._loaded[instance_id].engine
 
     def active_instances(self) -> list[models.Instance]:
+        """The case's active instances as this unit of work has them, without writing its changes first: a row
+        it returns is the one in the session, as changed, and rows added and not yet written count too."""
         query = select(models.Instance).where(
             models.Instance.case_id == self.case.id, models.Instance.status == "active"
         )
-        return list(self.session.scalars(query))
+        with self.session.no_autoflush:
+            rows = list(self.session.scalars(query))
+        added = [row for row in self.session.new if isinstance(row, models.Instance) and row.case_id == self.case.id]
+        return [row for row in rows + sorted(added, key=lambda row: row.id) if row.status == "active"]
 
     def phase_data(self) -> dict[str, Any]:
         team = self.team
@@ -274,25 +284,24 @@ class CaseRun:
 
     def _sync_tasks(self, loaded: _Loaded) -> None:
         """Open a task row for each ready task of the instance that has no row yet (in any state), and cancel
-        the instance's open rows the pathway no longer waits on: one query reads both. It does not flush what
-        this unit of work changed: a row it returns is the one in the session, as changed (a task just completed
-        is not open), and the rows added and not yet written are counted with it; all is written at once at the end
-        (the step's events in one statement)."""
+        the instance's open rows the pathway no longer waits on: one query reads the ids of both. It does not
+        flush what this unit of work changed: a row it names is taken as the session has it, as changed (a task
+        just completed is not open), and the rows added and not yet written are counted with it; all is written at
+        once at the end (the step's events in one statement)."""
         ready = {t.id: t for t in loaded.engine.ready_tasks()}
         mine = and_(models.Task.instance_id == loaded.row.id, models.Task.state.in_(OPEN))
-        existing = set()
+        added = {
+            row.id: row for row in self.session.new if isinstance(row, models.Task) and row.instance_id == loaded.row.id
+        }
         with self.session.no_autoflush:
-            query = select(models.Task).where(or_(mine, models.Task.id.in_(list(ready))))
-            found = {task.id: task for task in self.session.scalars(query)}
-        added = [row for row in self.session.new if isinstance(row, models.Task) and row.instance_id == loaded.row.id]
-        found.update((task.id, task) for task in sorted(added, key=lambda task: task.id))
-        for task in found.values():
-            if task.id in ready:
-                existing.add(task.id)
-            elif task.instance_id == loaded.row.id and task.state in OPEN:
-                self.cancel_task(task, "no longer part of the pathway", None)
+            query = select(models.Task.id).where(or_(mine, models.Task.id.in_(list(ready))))
+            found = set(self.session.scalars(query)) | added.keys()
+            for task_id in sorted(found - ready.keys()):
+                task = added.get(task_id) or self.session.get(models.Task, task_id)  # the session's row, as changed
+                if task is not None and task.instance_id == loaded.row.id and task.state in OPEN:
+                    self.cancel_task(task, "no longer part of the pathway", None)
         for task_id, view in ready.items():
-            if task_id not in existing:
+            if task_id not in found:
                 self.create_task(loaded.row, view.id, view.step, view.name, view.lane, view.form_key, view.data)
 
     def create_task(

@@ -81,9 +81,7 @@ def reports_of(managers: Mapping[str, str | None], username: str) -> set[str]:
     return found
 
 
-def person_of(
-    session: Session, row: models.Staff, today: date, managers: Mapping[str, str | None] | None = None
-) -> Person:
+def person_of(row: models.Staff, today: date) -> Person:
     return Person(
         username=row.username,
         roles=tuple(row.roles),
@@ -92,7 +90,6 @@ def person_of(
         competencies=tuple(row.competencies),
         team=row.team,
         employer=row.employer,
-        line_managers=line_managers(session, row, managers),
     )
 
 

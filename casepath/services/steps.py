@@ -29,7 +29,7 @@ def _nominee(run: CaseRun, username: str, field: str) -> Any:
             f"There is no member of staff called {username!r}.",
             errors={field: ["Enter the username of a member of staff"]},
         ) from None
-    return person_of(run.session, row, run.today), row
+    return person_of(row, run.today), row
 
 
 def check_step(run: CaseRun, task: models.Task, data: dict[str, Any]) -> dict[str, Any]:

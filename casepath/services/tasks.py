@@ -26,6 +26,7 @@ from casepath.domain.forms import validate_submission
 from casepath.domain.people import (
     APPROVES,
     CASEWORK_ROLES,
+    CHAIR_STEPS,
     NOT_CASEWORK,
     CaseTeam,
     Person,
@@ -96,9 +97,13 @@ class CaseFacts:
     protocol: LocalProtocol
 
 
-def case_facts(run: CaseRun, managers: Mapping[str, str | None] | None = None) -> CaseFacts:
+def case_facts(run: CaseRun, managers: Mapping[str, str | None] | None = None, *, step: str | None = None) -> CaseFacts:
+    """`step`: the one step the facts are for. The practitioners' line-management chains are read only for a
+    step that needs them (a conference chair must be independent of the case's line management)."""
     team = run.team
-    chains = chains_of(run.session, run.staff(team.practitioners()).values(), managers)
+    chains: dict[str, tuple[str, ...]] = {}
+    if step is None or step in CHAIR_STEPS:
+        chains = chains_of(run.session, run.staff(team.practitioners()).values(), managers)
     return CaseFacts(team, chains, workers_of(run.events), run.events, run.protocol)
 
 
@@ -117,7 +122,7 @@ def check_person(facts: CaseFacts, task: models.Task, person: Person) -> None:
 
 def authorise(run: CaseRun, task: models.Task, person: Person) -> None:
     """May `person` take this step on this case? Raises the refusal the contract orders first."""
-    check_person(case_facts(run), task, person)
+    check_person(case_facts(run, step=task.step), task, person)
 
 
 def candidates(app: Casepath, actor: Actor, task_id: str) -> list[dict[str, Any]]:
@@ -140,7 +145,7 @@ def candidates(app: Casepath, actor: Actor, task_id: str) -> list[dict[str, Any]
             .order_by(models.Staff.username)
         )
         return [
-            _candidate(facts, task, row, person_of(session, row, run.today, managers))
+            _candidate(facts, task, row, person_of(row, run.today))
             for row in staff
             if set(row.roles) & set(CASEWORK_ROLES)
         ]
@@ -166,11 +171,11 @@ def _begin(
 ) -> tuple[models.Task, CaseRun, Person]:
     """Lock the task's case and read the task under the lock (no request changes it meanwhile); `to_run`:
     read the task's process instance in the same statement, to run it."""
-    case, task, instance, protocol = lock_case_of_task(app, session, task_id, actor.la_id, with_instance=to_run)
-    run = CaseRun(app, session, case, app.now(session), instance, protocol)
-    rows = run.staff({actor.username, *run.team.practitioners()})  # the actor's and the case team's, at once
-    person = person_of(session, active_staff(rows.get(actor.username), actor.username, actor.la_id), run.today)
-    return task, run, person
+    locked = lock_case_of_task(app, session, task_id, actor, with_instance=to_run)
+    run = CaseRun(app, session, locked.case, app.now(session), locked.instance, locked.protocol)
+    run.know_staff(locked.staff)
+    person = person_of(active_staff(locked.staff, actor.username, actor.la_id), run.today)
+    return locked.task, run, person
 
 
 def _changed(run: CaseRun) -> None:
@@ -200,7 +205,7 @@ def get_task(app: Casepath, actor: Actor, task_id: str) -> dict[str, Any]:
         if not access.case_visible(session, actor, case):
             run = CaseRun(app, session, case, app.now(session))
             try:
-                authorise(run, task, person_of(session, get_staff(session, actor.username), run.today))
+                authorise(run, task, person_of(get_staff(session, actor.username), run.today))
             except CasepathError:
                 raise NotFound("There is no such task, or you may not see it.") from None
         access.log_view(session, actor, case, f"task:{task.step}", app.now(session))
@@ -262,7 +267,7 @@ def assign_task(app: Casepath, actor: Actor, task_id: str, assignee: str, reason
         if not reason.strip():
             raise InvalidForm("Say why the task is being reassigned.", errors={"reason": ["Enter a reason"]})
         target = _assignee(session, assignee, actor.la_id)
-        authorise(run, task, person_of(session, target, run.today))
+        authorise(run, task, person_of(target, run.today))
         if task.assignee == target.username:
             return task_view(task)
         previous, task.assignee, task.state = task.assignee, target.username, "claimed"

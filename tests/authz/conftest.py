@@ -98,7 +98,7 @@ def answer(core: Casepath, username: str, task_id: str) -> str:
         assert case is not None
         run = CaseRun(core, session, case, core.now(session))
         try:
-            tasks.authorise(run, task, person_of(session, get_staff(session, username), run.today))
+            tasks.authorise(run, task, person_of(get_staff(session, username), run.today))
         except CasepathError as err:
             return err.code
         return "allowed"

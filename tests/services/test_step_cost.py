@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bench.state_size import SETUP, drive_case, staff
 from casepath.domain.events import Event
 from casepath.services import records, tasks
 from casepath.services.runtime import CaseRun
+from casepath.services.staff import Actor
 from casepath.store import models
 
 
@@ -106,3 +107,33 @@ def test_every_change_to_a_task_moves_its_case_version_so_a_change_from_an_older
     tasks.unclaim_task(core, people["ps1"], task["id"])  # nothing else on the case changes
     tasks.claim_task(core, people["ps1"], task["id"])
     assert version() == before + 3
+
+
+def test_a_step_reads_no_staff_row_beyond_the_lock_unless_it_needs_the_line_management(core, factory):
+    """The actor's row comes with the case lock; the practitioners' line-management chains are read only for a
+    conference chair's independence, however deep the chains are."""
+    for boss, manager in (("hos", None), ("tm", "hos"), ("ps1", "tm")):
+        factory.create_staff(boss, ["practice_supervisor", "social_worker"], line_manager=manager)
+    fd = factory.create_staff("fd1", ["front_door", "social_worker"], line_manager="ps1")
+    ps = Actor("ps1", fd.la_id, ("practice_supervisor", "social_worker"))
+    case_id = factory.create_referral(fd)
+    factory.complete(fd, case_id, "referral_decision",
+                     {"decision": "assessment", "primary_need": "N4", "rationale": "r", "referrer_informed": True})  # fmt: skip
+    fsw = factory.create_staff("fsw1", ["lead_practitioner"], profession="family_support_worker",
+                               competencies=["cin_assessment"], line_manager="ps1")  # fmt: skip
+    factory.complete(ps, case_id, "allocate_lead_practitioner",
+                     {"lead_practitioner": "fsw1", "practitioner_agreed": True, "rationale": "r"})  # fmt: skip
+    task = factory.open_task(case_id, "child_and_family_assessment")  # the case team: fsw1 and ps1
+    staff_reads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT") and "FROM staff" in statement and "JOIN" not in statement:
+            staff_reads.append(statement)
+
+    event.listen(core.db.engine, "before_cursor_execute", count)
+    try:
+        tasks.unclaim_task(core, fsw, task["id"])
+        tasks.claim_task(core, fsw, task["id"])
+    finally:
+        event.remove(core.db.engine, "before_cursor_execute", count)
+    assert staff_reads == []
