@@ -118,7 +118,7 @@ def drive_services(url: str) -> tuple[list[float], list[float], list[float], lis
     with_views: list[float] = []
     claims: list[float] = []
     counts: list[int] = []
-    for with_case in (False, True, False, True):
+    for with_case in (None, False, True, False, True):  # None: a first case to warm up on, not timed
         case_id = factory.create_referral(people["fd1"], received_at=NOW.isoformat())
         factory.complete(
             people["fd1"],
@@ -132,13 +132,17 @@ def drive_services(url: str) -> tuple[list[float], list[float], list[float], lis
             if task["assignee"] != actor.username:
                 started = time.perf_counter()
                 tasks.claim_task(core, actor, task["id"])
-                claims.append(time.perf_counter() - started)
+                if with_case is not None:
+                    claims.append(time.perf_counter() - started)
             statements[0] = 0
             event.listen(core.db.engine, "before_cursor_execute", count)
             started = time.perf_counter()
-            tasks.complete_task(core, actor, task["id"], {"data": data}, with_case=with_case)
-            (with_views if with_case else completes).append(time.perf_counter() - started)
+            tasks.complete_task(core, actor, task["id"], {"data": data}, with_case=bool(with_case))
+            elapsed = time.perf_counter() - started
             event.remove(core.db.engine, "before_cursor_execute", count)
+            if with_case is None:
+                continue
+            (with_views if with_case else completes).append(elapsed)
             if not with_case:
                 counts.append(statements[0])
     core.db.dispose()
