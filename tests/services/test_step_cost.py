@@ -117,8 +117,8 @@ def test_a_step_reads_no_staff_row_beyond_the_lock_unless_it_needs_the_line_mana
     fd = factory.create_staff("fd1", ["front_door", "social_worker"], line_manager="ps1")
     ps = Actor("ps1", fd.la_id, ("practice_supervisor", "social_worker"))
     case_id = factory.create_referral(fd)
-    factory.complete(fd, case_id, "referral_decision",
-                     {"decision": "assessment", "primary_need": "N4", "rationale": "r", "referrer_informed": True})  # fmt: skip
+    decision = {"decision": "assessment", "primary_need": "N4", "rationale": "r", "referrer_informed": True}
+    factory.complete(fd, case_id, "referral_decision", decision)
     fsw = factory.create_staff("fsw1", ["lead_practitioner"], profession="family_support_worker",
                                competencies=["cin_assessment"], line_manager="ps1")  # fmt: skip
     factory.complete(ps, case_id, "allocate_lead_practitioner",
