@@ -220,8 +220,9 @@ def write_readme(table: str, argv: list[str] | None) -> None:
         "chained event record, the task rows, saving the engine state, and the answer: the task alone "
         "(`with_case=False`, the web pages), or the task and the case view with every statutory clock of the "
         "case (the API's answer). The claim before it is its own transaction, timed apart; finding the task "
-        "is not timed. Rounds are interleaved (each round runs every row); figures are medians over every "
-        "step of every round. "
+        "is not timed. Each backend first drives one untimed case per round, on the same connection pool, so "
+        "the figures are a running server's steps, not a new connection's. Rounds are interleaved (each round "
+        "runs every row); figures are medians over every step of every round. "
         "Aim: `complete_task` at most 2× the second floor.\n\n"
         f"Command: `{command}` (also run by `make bench`).\n\n{table}",
     )
