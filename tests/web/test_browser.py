@@ -201,11 +201,13 @@ def test_a_bad_submission_shows_the_error_summary_and_passes_axe(page: Any, fact
     page.click("button:has-text('Complete step')")
     summary = page.locator(".govuk-error-summary")
     summary.wait_for()
-    assert page.evaluate("document.activeElement.classList.contains('govuk-error-summary')")
+    # GOV.UK Frontend's ErrorSummary moves focus when its module initialises, which can be
+    # just after the element appears: wait for the focus rather than race it.
+    page.wait_for_function("document.activeElement.classList.contains('govuk-error-summary')")
     assert page.input_value("#rationale") == "Typed before the mistake"
     shot(page, "05-error-summary")
     summary.get_by_role("link").first.click()
-    assert page.evaluate("document.activeElement.id") == "decision"
+    page.wait_for_function("document.activeElement.id === 'decision'")
     axe(page, "a task form with errors")
 
 
