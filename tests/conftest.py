@@ -87,7 +87,31 @@ def core(database_template: str, tmp_path: Path, clock: FixedClock) -> Iterator[
     app = Casepath(settings, clock=clock, handlers=REGISTRY)
     init(app)
     yield app
+    _open_task_rows_are_the_ready_tasks(app)
     app.db.dispose()
+
+
+def _open_task_rows_are_the_ready_tasks(app: Casepath) -> None:
+    """After every test: each active instance's open task rows are exactly its ready user tasks as stored, the
+    invariant a step relies on to derive the task rows without reading them (`_Loaded.open_rows`)."""
+    from sqlalchemy import select
+
+    from casepath.engine.runner import Instance
+    from casepath.services.runtime import OPEN
+    from casepath.store import models
+
+    with app.db.transaction() as session:
+        for row in session.scalars(select(models.Instance).where(models.Instance.status == "active")):
+            case = session.get(models.Case, row.case_id)
+            assert case is not None
+            diagrams = app.version(session, case.process_version_id).diagrams
+            try:
+                engine = Instance.load(diagrams, row.state)
+            except ValueError:  # a state a test broke on purpose (not JSON)
+                continue
+            ready = {task.id for task in engine.ready_tasks()}
+            query = select(models.Task.id).where(models.Task.instance_id == row.id, models.Task.state.in_(OPEN))
+            assert set(session.scalars(query)) == ready, f"instance {row.process_id} of case {row.case_id}"
 
 
 @pytest.fixture

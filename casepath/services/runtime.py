@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from casepath.domain.calendar import end_of_day, local_date
@@ -34,8 +34,13 @@ OPEN = ("ready", "claimed")
 
 @dataclass
 class _Loaded:
+    """An instance row and its engine. `open_rows`: the ids of the instance's open task rows, when known
+    without asking the database: every save of an instance's state derives its task rows from it (`_sync`), so
+    the open rows of a stored instance are its ready user tasks as stored, and a new instance has none."""
+
     row: models.Instance
     engine: Instance
+    open_rows: frozenset[str] | None = None
 
 
 class CaseRun:
@@ -101,7 +106,11 @@ class CaseRun:
         if instance_id not in self._loaded:
             row = self._read.get(instance_id) or self.session.get(models.Instance, instance_id)
             assert row is not None and row.case_id == self.case.id
-            self._loaded[instance_id] = _Loaded(row, Instance.load(self.version.diagrams, row.state))
+            engine = Instance.load(self.version.diagrams, row.state)
+            stored = inspect(row)
+            as_stored = stored.persistent and not stored.attrs.state.history.has_changes()
+            open_rows = frozenset(task.id for task in engine.ready_tasks()) if as_stored else None
+            self._loaded[instance_id] = _Loaded(row, engine, open_rows)
         return self._loaded[instance_id].engine
 
     def active_instances(self) -> list[models.Instance]:
@@ -145,7 +154,7 @@ class CaseRun:
             updated_at=self.now,
         )
         self.session.add(row)
-        self._loaded[row.id] = _Loaded(row, engine)
+        self._loaded[row.id] = _Loaded(row, engine, frozenset())
         if process_id not in NOT_PHASES:
             self.case.phase = process_id
         self.record("phase_started", actor, {"process": process_id, "instance_id": row.id})
@@ -284,18 +293,22 @@ class CaseRun:
 
     def _sync_tasks(self, loaded: _Loaded) -> None:
         """Open a task row for each ready task of the instance that has no row yet (in any state), and cancel
-        the instance's open rows the pathway no longer waits on: one query reads the ids of both. It does not
-        flush what this unit of work changed: a row it names is taken as the session has it, as changed (a task
-        just completed is not open), and the rows added and not yet written are counted with it; all is written at
-        once at the end (the step's events in one statement)."""
+        the instance's open rows the pathway no longer waits on. The open rows are known without a query when
+        the instance was read as stored (`_Loaded.open_rows`); otherwise one query reads the ids of both. It does
+        not flush what this unit of work changed: a row it names is taken as the session has it, as changed (a
+        task just completed is not open), and the rows added and not yet written are counted with it; all is
+        written at once at the end (the step's events in one statement)."""
         ready = {t.id: t for t in loaded.engine.ready_tasks()}
-        mine = and_(models.Task.instance_id == loaded.row.id, models.Task.state.in_(OPEN))
         added = {
             row.id: row for row in self.session.new if isinstance(row, models.Task) and row.instance_id == loaded.row.id
         }
         with self.session.no_autoflush:
-            query = select(models.Task.id).where(or_(mine, models.Task.id.in_(list(ready))))
-            found = set(self.session.scalars(query)) | added.keys()
+            if loaded.open_rows is None:
+                mine = and_(models.Task.instance_id == loaded.row.id, models.Task.state.in_(OPEN))
+                query = select(models.Task.id).where(or_(mine, models.Task.id.in_(list(ready))))
+                found: set[str] | frozenset[str] = set(self.session.scalars(query)) | added.keys()
+            else:
+                found = loaded.open_rows | added.keys()
             for task_id in sorted(found - ready.keys()):
                 task = added.get(task_id) or self.session.get(models.Task, task_id)  # the session's row, as changed
                 if task is not None and task.instance_id == loaded.row.id and task.state in OPEN:
@@ -303,6 +316,7 @@ class CaseRun:
         for task_id, view in ready.items():
             if task_id not in found:
                 self.create_task(loaded.row, view.id, view.step, view.name, view.lane, view.form_key, view.data)
+        loaded.open_rows = frozenset(ready)
 
     def create_task(
         self,

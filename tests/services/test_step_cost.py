@@ -137,3 +137,31 @@ def test_a_step_reads_no_staff_row_beyond_the_lock_unless_it_needs_the_line_mana
     finally:
         event.remove(core.db.engine, "before_cursor_execute", count)
     assert staff_reads == []
+
+
+def test_a_step_on_a_stored_instance_derives_its_task_rows_without_reading_them(core, factory):
+    """The open rows of a stored instance are its ready user tasks as stored (every save derives them), so a
+    step reads no task row beyond the one the case lock reads."""
+    fd = factory.create_staff("fd1", ["front_door", "social_worker"])
+    ps = factory.create_staff("ps1", ["practice_supervisor", "social_worker"])
+    factory.create_staff("fsw1", ["lead_practitioner"], profession="family_support_worker",
+                         competencies=["cin_assessment"])  # fmt: skip
+    case_id = factory.create_referral(fd)
+    decision = {"decision": "assessment", "primary_need": "N4", "rationale": "r", "referrer_informed": True}
+    factory.complete(fd, case_id, "referral_decision", decision)
+    task = factory.open_task(case_id, "allocate_lead_practitioner")
+    tasks.claim_task(core, ps, task["id"])
+    task_reads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT") and "FROM tasks" in statement and "JOIN" not in statement:
+            task_reads.append(statement)
+
+    event.listen(core.db.engine, "before_cursor_execute", count)
+    try:
+        answer = {"lead_practitioner": "fsw1", "practitioner_agreed": True, "rationale": "r"}
+        tasks.complete_task(core, ps, task["id"], {"data": answer}, with_case=False)
+    finally:
+        event.remove(core.db.engine, "before_cursor_execute", count)
+    assert task_reads == []
+    assert factory.open_steps(case_id) == ["child_and_family_assessment"]
