@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from casepath.domain.calendar import local_date
@@ -64,23 +65,31 @@ def lock_case_of_task(
     are read with them: neither is the case's to lock, and a change to either made meanwhile is as if made
     just after (the actor's row is joined on the actor's name alone, never on a column of a locked row, so
     the lock's recheck of a changed case cannot drop it)."""
-    la_id = actor.la_id
+    query = _task_lock(with_instance, for_update=app.db.is_postgres)
+    params = {"task_id": task_id, "la_id": actor.la_id, "username": actor.username}
+    found = session.execute(query, params).first()
+    if found is None:
+        raise NotFound("There is no such task, or you may not see it.")
+    protocol = app.protocol_at(session, actor.la_id, found[-1])
+    return Locked(found[0], found[1], found[2] if with_instance else None, protocol, found[-2])
+
+
+@cache
+def _task_lock(with_instance: bool, *, for_update: bool) -> Select[Any]:
+    """`lock_case_of_task`'s statement, built once (it runs on every step) with its values bound per call."""
+    la_id: BindParameter[int] = bindparam("la_id")
     entities: list[Any] = [models.Case, models.Task] + ([models.Instance] if with_instance else [])
     query = (
         select(*entities, models.Staff, newest_protocol(la_id))
         .join(models.Task, models.Task.case_id == models.Case.id)
-        .outerjoin(models.Staff, models.Staff.username == actor.username)
-        .where(models.Task.id == task_id, models.Task.la_id == la_id, models.Case.la_id == la_id)
+        .outerjoin(models.Staff, models.Staff.username == bindparam("username"))
+        .where(models.Task.id == bindparam("task_id"), models.Task.la_id == la_id, models.Case.la_id == la_id)
     )
     if with_instance:
         query = query.join(models.Instance, models.Instance.id == models.Task.instance_id)
-    if app.db.is_postgres:
+    if for_update:
         query = query.with_for_update(of=entities)
-    found = session.execute(query.execution_options(populate_existing=True)).first()
-    if found is None:
-        raise NotFound("There is no such task, or you may not see it.")
-    protocol = app.protocol_at(session, la_id, found[-1])
-    return Locked(found[0], found[1], found[2] if with_instance else None, protocol, found[-2])
+    return query.execution_options(populate_existing=True)
 
 
 def start_referral(app: Casepath, actor: Actor, body: dict[str, Any]) -> dict[str, str]:

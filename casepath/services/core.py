@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy import BindParameter, ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
 from casepath.domain.calendar import WorkingDayCalendar
@@ -63,7 +63,7 @@ def _proxies(value: str) -> int:
     return int(value)
 
 
-def newest_protocol(la_id: int) -> ScalarSelect[Any]:
+def newest_protocol(la_id: int | BindParameter[Any]) -> ScalarSelect[Any]:
     """The number of the LA's newest protocol (None: it has none), to read in the same statement as other rows
     (and then `Casepath.protocol_at`)."""
     return select(func.max(models.Protocol.version)).where(models.Protocol.la_id == la_id).scalar_subquery()
