@@ -273,12 +273,18 @@ def _review_conference(events: Sequence[Event], cal: WorkingDayCalendar, p: Loca
 
 
 def _cin_review(events: Sequence[Event], cal: WorkingDayCalendar, p: LocalProtocol) -> Deadline | None:
-    start = last_index(events, lambda e: is_completion(e, "approve_cin_plan") and form_of(e).get("approved") is True)
-    if start is None:
-        return None
-    reviews = [e for e in events[start:] if is_completion(e, "cin_review")]
-    anchor = recorded_on(reviews[-1], "held_on") if reviews else recorded_on(events[start], "starts_on")
-    return _months("cin-review-cadence", anchor, p.timescales.cin_review_months)
+    """From the latest of the last review and the latest approved plan: a review's date, or the plan's start.
+    The search stops at the newest of them, so a long case with hundreds of reviews costs no more per step;
+    a review held without an approved plan still sets the next one's date (a missing clock escalates nothing)."""
+    for event in reversed(events):
+        if event.name != "task_completed":
+            continue
+        step = event.data.get("step")
+        if step == "cin_review":
+            return _months("cin-review-cadence", recorded_on(event, "held_on"), p.timescales.cin_review_months)
+        if step == "approve_cin_plan" and form_of(event).get("approved") is True:
+            return _months("cin-review-cadence", recorded_on(event, "starts_on"), p.timescales.cin_review_months)
+    return None
 
 
 STEP_DEADLINES: dict[str, DeadlineFn] = {

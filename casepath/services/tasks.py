@@ -63,9 +63,12 @@ def _task(session: Session, actor: Actor, task_id: str) -> models.Task:
 
 
 def authors_of(events: Sequence[Event], step: str) -> list[str]:
-    """Who wrote the work this approval step approves (the latest such step)."""
+    """Who wrote the work this approval step approves (the latest such step); nobody for any other step."""
+    approved = APPROVES.get(step)
+    if not approved:
+        return []
     for event in reversed(events):
-        if event.name == "task_completed" and event.data.get("step") in APPROVES.get(step, ()):
+        if event.name == "task_completed" and event.data.get("step") in approved:
             return [event.actor] if event.actor else []
     return []
 

@@ -294,6 +294,22 @@ def test_the_next_cin_review_counts_from_the_previous_review() -> None:
     assert record.due("cin_review") == Deadline("cin-review-cadence", date(2025, 12, 1))
 
 
+def test_a_new_cin_plan_restarts_the_review_cadence_and_an_unapproved_one_does_not() -> None:
+    reviewed = _cin_plan().complete(
+        "cin_review", "2025-09-01T10:00:00+01:00", by="fsw1", held_on="2025-09-01", outcome="continue"
+    )
+    replanned = reviewed.complete(
+        "approve_cin_plan", "2025-10-01T10:00:00+01:00", by="ps1", approved=False, starts_on="2025-10-01"
+    )
+    assert replanned.due("cin_review") == Deadline("cin-review-cadence", date(2025, 12, 1))  # not approved
+    replanned.complete("approve_cin_plan", "2025-10-02T10:00:00+01:00", by="ps1", approved=True, starts_on="2025-10-06")
+    assert replanned.due("cin_review") == Deadline("cin-review-cadence", date(2026, 1, 6))  # the new plan's start
+    alone = Record("2025-06-06T14:00:00+01:00").complete(
+        "cin_review", "2025-09-01T10:00:00+01:00", held_on="2025-09-01"
+    )
+    assert alone.due("cin_review") == Deadline("cin-review-cadence", date(2025, 12, 1))  # held without a plan
+
+
 def test_the_cin_review_cadence_is_local() -> None:
     protocol = LocalProtocol(timescales=Timescales(cin_review_months=6))
     assert _cin_plan().due("cin_review", protocol) == Deadline("cin-review-cadence", date(2025, 12, 5))
