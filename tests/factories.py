@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from casepath.domain.clock import FixedClock
@@ -10,7 +11,9 @@ from casepath.services import admin, cases, tasks
 from casepath.services.core import Casepath
 from casepath.services.setup import default_la_id
 from casepath.services.staff import Actor
+from casepath.services.versions import add_version, read_folder
 
+ROOT = Path(__file__).resolve().parents[1]
 REGISTERED = {"number": "SW123456", "expires_on": date(2099, 12, 31)}
 
 
@@ -28,6 +31,13 @@ class Factory:
 
     def at(self, when: str) -> None:
         self.clock.set(datetime.fromisoformat(when))
+
+    def publish_with(self, name: str, xml: str) -> None:
+        """Publish the shipped pathway with one of its diagrams (e.g. `referral.bpmn`) replaced by `xml`."""
+        diagrams, forms = read_folder(ROOT / "processes", ROOT / "forms")
+        diagrams[name] = xml
+        with self.core.db.transaction() as session:
+            add_version(session, self.la_id, diagrams, forms, "owner", "test", self.core.clock.now())
 
     def create_staff(self, username: str, roles: list[str], *, registered: bool | None = None, **extra: Any) -> Actor:
         profession = extra.pop("profession", "social_worker")

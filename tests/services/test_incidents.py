@@ -1,16 +1,11 @@
 """A diagram that misbehaves is refused at publish time or stopped at run time; the case records an
 incident and nothing of the step is saved."""
 
-from pathlib import Path
-
 import pytest
 
 from casepath.domain.errors import Incident, InvalidForm
 from casepath.services import cases, records, tasks
-from casepath.services.versions import add_version, read_folder
 from casepath.store import models
-
-ROOT = Path(__file__).resolve().parents[2]
 
 REFERRAL = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -43,10 +38,7 @@ REFERRAL = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def publish(core, factory, script: str) -> None:
-    diagrams, forms = read_folder(ROOT / "processes", ROOT / "forms")
-    diagrams["referral.bpmn"] = REFERRAL.replace("SCRIPT", script)
-    with core.db.transaction() as session:
-        add_version(session, factory.la_id, diagrams, forms, "owner", "test", core.clock.now())
+    factory.publish_with("referral.bpmn", REFERRAL.replace("SCRIPT", script))
 
 
 @pytest.mark.parametrize("script", ["import os", "y = ().__class__.__subclasses__()", "while True:\n    pass"])

@@ -3,6 +3,8 @@ record, and an engine state that does not grow with the case (bench/state_size.p
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +35,22 @@ def stored_events(core: Any, case_id: str) -> list[Any]:
 def held_events(core: Any, case_id: str) -> list[Any]:
     with core.db.transaction() as session:
         return records.stream_events(session, session.get(models.Case, case_id))
+
+
+@contextmanager
+def reads_of(core: Any, table: str) -> Iterator[list[str]]:
+    """The SELECT statements sent meanwhile that read `table` alone (not joined, as the case lock does)."""
+    reads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT") and f"FROM {table}" in statement and "JOIN" not in statement:
+            reads.append(statement)
+
+    event.listen(core.db.engine, "before_cursor_execute", count)
+    try:
+        yield reads
+    finally:
+        event.remove(core.db.engine, "before_cursor_execute", count)
 
 
 def test_a_step_late_in_a_long_case_costs_what_an_early_one_does(core, factory, monkeypatch):
@@ -124,18 +142,9 @@ def test_a_step_reads_no_staff_row_beyond_the_lock_unless_it_needs_the_line_mana
     factory.complete(ps, case_id, "allocate_lead_practitioner",
                      {"lead_practitioner": "fsw1", "practitioner_agreed": True, "rationale": "r"})  # fmt: skip
     task = factory.open_task(case_id, "child_and_family_assessment")  # the case team: fsw1 and ps1
-    staff_reads: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().startswith("SELECT") and "FROM staff" in statement and "JOIN" not in statement:
-            staff_reads.append(statement)
-
-    event.listen(core.db.engine, "before_cursor_execute", count)
-    try:
+    with reads_of(core, "staff") as staff_reads:
         tasks.unclaim_task(core, fsw, task["id"])
         tasks.claim_task(core, fsw, task["id"])
-    finally:
-        event.remove(core.db.engine, "before_cursor_execute", count)
     assert staff_reads == []
 
 
@@ -151,17 +160,8 @@ def test_a_step_on_a_stored_instance_derives_its_task_rows_without_reading_them(
     factory.complete(fd, case_id, "referral_decision", decision)
     task = factory.open_task(case_id, "allocate_lead_practitioner")
     tasks.claim_task(core, ps, task["id"])
-    task_reads: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().startswith("SELECT") and "FROM tasks" in statement and "JOIN" not in statement:
-            task_reads.append(statement)
-
-    event.listen(core.db.engine, "before_cursor_execute", count)
-    try:
-        answer = {"lead_practitioner": "fsw1", "practitioner_agreed": True, "rationale": "r"}
+    answer = {"lead_practitioner": "fsw1", "practitioner_agreed": True, "rationale": "r"}
+    with reads_of(core, "tasks") as task_reads:
         tasks.complete_task(core, ps, task["id"], {"data": answer}, with_case=False)
-    finally:
-        event.remove(core.db.engine, "before_cursor_execute", count)
     assert task_reads == []
     assert factory.open_steps(case_id) == ["child_and_family_assessment"]

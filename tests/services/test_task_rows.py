@@ -4,7 +4,6 @@ whether the step's unit of work knew the open rows from the stored instance or h
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,12 +11,9 @@ from sqlalchemy import select
 
 from casepath.services import records, runtime, tasks
 from casepath.services.timers import fire_due_timers
-from casepath.services.versions import add_version, read_folder
 from casepath.store import models
 
-ROOT = Path(__file__).resolve().parents[2]
-
-HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+REFERRAL = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
     xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="http://bpmn.io/schema/bpmn">
   <bpmn:message id="step_overdue" name="step_overdue"/>
@@ -69,10 +65,7 @@ DECISION = {"decision": "nfa", "rationale": "No concerns.", "referrer_informed":
 
 @pytest.fixture
 def front_door(core: Any, factory: Any) -> Any:
-    diagrams, forms = read_folder(ROOT / "processes", ROOT / "forms")
-    diagrams["referral.bpmn"] = HEAD
-    with core.db.transaction() as session:
-        add_version(session, factory.la_id, diagrams, forms, "owner", "test", core.clock.now())
+    factory.publish_with("referral.bpmn", REFERRAL)
     return factory.create_staff("fd1", ["front_door", "social_worker"])
 
 
