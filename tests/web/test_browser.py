@@ -119,6 +119,7 @@ def date_boxes(page: Any, name: str, day: str, month: str, year: str) -> None:
 
 
 def axe(page: Any, what: str) -> None:
+    page.wait_for_load_state("load")
     page.add_script_tag(url="/static/vendor/axe-core/axe.min.js")  # served, not inlined: the CSP forbids inline
     result = page.evaluate("axe.run()")
     serious = [
