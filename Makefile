@@ -56,8 +56,9 @@ test-postgres: .venv/.synced ## the suite on PostgreSQL (127.0.0.1:5432)
 	@scripts/ensure-postgres
 	CASEPATH_TEST_DATABASE=postgresql CASEPATH_PG_ADMIN_URL=$(PG_URL) $(PYTEST) -m "not slow"
 
-acceptance: .venv/.synced ## the public acceptance scenarios of ../shared against fresh servers
-	@if [ -d ../shared/acceptance ]; then PATH="$(CURDIR)/.venv/bin:$$PATH" $(PY) ../shared/acceptance/run.py --serve; \
+acceptance: .venv/.synced ## the acceptance scenarios of ../shared and the project's own (tests/acceptance) against fresh servers
+	@if [ -d ../shared/acceptance ]; then PATH="$(CURDIR)/.venv/bin:$$PATH" $(PY) ../shared/acceptance/run.py --serve \
+		../shared/acceptance/scenarios tests/acceptance/scenarios; \
 	else echo "../shared/acceptance not found: acceptance scenarios not run"; exit 1; fi
 
 lint: .venv/.synced ## ruff, mypy (strict) and the import-linter layer contracts
