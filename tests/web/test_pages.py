@@ -97,6 +97,10 @@ def test_the_case_page_shows_the_child_the_people_the_clocks_and_the_timeline(
     assert "Referral received" in browser.html
     assert "Step completed" in browser.html
     assert 'id="diagram"' in browser.html
+    decided = browser.html.split("Referral decision within 1 working day")[1].split("</tr>")[0]
+    assert ">Met</strong>" in decided and ">met<" not in decided  # said once
+    assessing = browser.html.split("Assessment within 45 working days")[1].split("</tr>")[0]
+    assert ">On time</strong>" in assessing and ">pending<" not in assessing
 
 
 def test_the_case_diagram_is_the_current_phase_with_its_open_steps(
