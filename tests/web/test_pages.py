@@ -69,6 +69,23 @@ def test_a_task_can_be_claimed_from_the_inbox(browser: Browser, factory: Any, pe
     assert factory.open_task(case_id, "referral_decision")["assignee"] == "fd1"
 
 
+def test_messages_waiting_from_two_actions_show_in_one_banner_and_one_summary(
+    browser: Browser, factory: Any, people: dict[str, Any]
+) -> None:
+    """Two claims whose pages were never read (two tabs), then a refused one: one banner with both messages and one
+    error summary, never two banners sharing an id (GOV.UK shows one banner at a time)."""
+    first, second = (factory.open_task(factory.create_referral(people["fd1"]), "referral_decision") for _ in "12")
+    browser.sign_in("fd1")
+    browser.get("/inbox?view=available")
+    for task in (first, second):
+        browser.post(f"/tasks/{task['id']}/claim", {"view": "available"}, follow=False)
+    browser.post("/tasks/00000000-0000-4000-8000-000000000000/claim", {"view": "available"}, follow=False)  # refused
+    browser.get("/inbox")  # check_page: no id twice
+    assert browser.html.count("govuk-notification-banner__title") == 1
+    assert browser.html.count("You have claimed the task") == 2
+    assert browser.html.count("govuk-error-summary__title") == 1
+
+
 def test_a_refused_claim_is_explained_on_the_inbox(browser: Browser, factory: Any, people: dict[str, Any]) -> None:
     case_id = assessment_case(factory, people)
     factory.complete(
