@@ -129,3 +129,17 @@ def test_the_service_gives_the_changes_between_any_two_versions(core: Casepath, 
         protocols.protocol_diff(core, owners["rv1"], 1, 7)
     with pytest.raises(Forbidden):
         protocols.protocol_diff(core, owners["sw9"], 1, 2)
+
+
+def test_a_change_posted_without_a_timescale_shows_that_field_empty_with_its_error(
+    browser: Browser, owners: Any, core: Casepath
+) -> None:
+    """A post that leaves a field out (an old tab, a hand-made request) is answered with the whole form: every
+    problem in the summary links to a field on the page."""
+    browser.sign_in("po1")
+    fields = form_of(browser.get("/owner/protocol"))
+    del fields["timescales-allocation_wd"]
+    browser.post("/owner/protocol", {**fields, "reason": "Try"}, status=422)  # check_page: every link has its field
+    assert "#timescales-allocation_wd" in browser.page.error_links
+    assert form_of(browser.html)["timescales-allocation_wd"] == ""
+    assert protocols.current_protocol(core, owners["po1"])["version"] == 1
