@@ -76,8 +76,8 @@ bench: .venv/.synced ## benchmarks (ratios against baselines measured in the sam
 
 FUZZ_EXAMPLES ?= 200
 
-fuzz: .venv/.synced ## schemathesis over the whole OpenAPI, FUZZ_EXAMPLES (200) examples per operation and mode
-	CASEPATH_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) .venv/bin/pytest -q tests/api/test_schemathesis.py
+fuzz: .venv/.synced ## schemathesis over the whole OpenAPI and hypothesis over every staff page, FUZZ_EXAMPLES (200) examples per operation and mode
+	CASEPATH_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) .venv/bin/pytest -q tests/api/test_schemathesis.py tests/web/test_web_fuzz.py
 
 audit: .venv/.synced ## known vulnerabilities in the locked Python packages (pip-audit) and the npm packages
 	@scripts/audit
