@@ -203,12 +203,14 @@ def main(argv: list[str] | None = None) -> int:
         "claim_task, PostgreSQL": [],
     }
     statements: dict[str, list[int]] = {"SQLite": [], "PostgreSQL": []}
+    per_round: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}  # each round's own ratio to its floor
     backends = ["SQLite"] + ([] if args.no_postgres else ["PostgreSQL"])
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(args.rounds):  # interleaved, so load changes hit every row alike
+            floor_steps: list[float] = []
             for _ in range(FLOOR_CASES):
                 rows["engine in memory"] += drive_engine(parsed, None)
-                rows["engine + JSON + SQLite commit"] += drive_engine(parsed, sqlite_saver(f"{tmp}/floor.db"))
+                floor_steps += drive_engine(parsed, sqlite_saver(f"{tmp}/floor.db"))
                 rows["engine + Casepath's saved state + JSON + SQLite commit"] += drive_engine(
                     parsed, sqlite_saver(f"{tmp}/floor.db"), stock=False
                 )
@@ -222,9 +224,11 @@ def main(argv: list[str] | None = None) -> int:
                     less = [done - waited for done, waited in zip(completes, waits, strict=True)]
                     rows["complete_task, PostgreSQL, less that wait"] += less
                 rows[f"complete_task, {backend}"] += completes
+                per_round[backend].append(statistics.median(completes) / statistics.median(floor_steps))
                 rows[f"complete_task with the case view, {backend}"] += with_views
                 rows[f"claim_task, {backend}"] += claims
                 statements[backend] += counts
+            rows["engine + JSON + SQLite commit"] += floor_steps
     floor = median_ms(rows["engine + JSON + SQLite commit"])
     lines = ["| what | median ms per step | × engine+JSON+SQLite floor |", "|---|---:|---:|"]
     for name, samples in rows.items():
@@ -235,6 +239,13 @@ def main(argv: list[str] | None = None) -> int:
             lines.append(
                 f"\nSQL statements per `complete_task` on {backend}: median {statistics.median(counts):g}, "
                 f"max {max(counts)}."
+            )
+    for backend, ratios in per_round.items():
+        if ratios:
+            lines.append(
+                f"\nEach round on its own (its `complete_task` median on {backend} ÷ its floor median), over "
+                f"{len(ratios)} rounds: lowest {min(ratios):.2f}×, median {statistics.median(ratios):.2f}×, "
+                f"highest {max(ratios):.2f}×."
             )
     table = "\n".join(lines)
     print(table)
@@ -259,7 +270,7 @@ def write_readme(table: str, argv: list[str] | None) -> None:
         "is not timed. Each backend first drives one untimed case per round, on the same connection pool, so "
         "the figures are a running server's steps, not a new connection's. Rounds are interleaved (each round "
         "runs every row, the floors as many steps as the lean `complete_task`); figures are medians over every "
-        "step of every round. "
+        "step of every round; the last lines give each round's own ratio, its medians alone, to show the spread. "
         "On PostgreSQL a step makes eight round trips to the server (BEGIN, the lock, five writes, COMMIT); the "
         "two rows below it split its time into psycopg's wait for the server (the network and the server's own "
         "work) and the rest. Aim: `complete_task` at most 2× the second floor.\n\n"
